@@ -1,0 +1,47 @@
+# TaskFlow Pro. `make run` starts the whole stack; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .taskflow/tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+LOCAL := $(BIN)/python -m taskflow_local exec --
+export PYTHONPATH := $(CURDIR)/src
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: run test checks lint typecheck contracts pytest bench bench-full demo install clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==0.13.9"
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(LOCAL) $(BIN)/python -m taskflow_local.stack
+
+# One set of embedded services (when no URLs are given) for the whole gate.
+test: install
+	$(LOCAL) $(MAKE) --no-print-directory checks
+
+checks: lint typecheck contracts pytest
+
+lint: install
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+contracts: install
+	$(BIN)/lint-imports
+
+pytest: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .taskflow .mypy_cache .ruff_cache .pytest_cache

