@@ -5,7 +5,8 @@ TOOLS := .taskflow/tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
-LOCAL := $(BIN)/python -m taskflow_local exec --
+# Provides secrets and (when no URLs are set) embedded PostgreSQL/Redis, once per make invocation.
+LOCAL := $(if $(TASKFLOW_ENV_READY),,$(BIN)/python -m taskflow_local exec --)
 export PYTHONPATH := $(CURDIR)/src
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
@@ -35,13 +36,13 @@ lint: install
 	$(BIN)/ruff check src tests bench
 
 typecheck: install
-	$(BIN)/mypy
+	$(LOCAL) $(BIN)/mypy
 
 contracts: install
 	$(BIN)/lint-imports
 
 pytest: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(LOCAL) $(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .taskflow .mypy_cache .ruff_cache .pytest_cache

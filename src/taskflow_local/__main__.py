@@ -18,7 +18,7 @@ from taskflow_local.keys import ensure_jwt_keys, ensure_secret_key
 
 
 def local_environment(root: Path) -> dict[str, str]:
-    env: dict[str, str] = {}
+    env: dict[str, str] = {"TASKFLOW_ENV_READY": "1"}
     if not os.environ.get("JWT_PRIVATE_KEY") and not os.environ.get("JWT_PRIVATE_KEY_FILE"):
         private_path, public_path = ensure_jwt_keys(root / "keys")
         env["JWT_PRIVATE_KEY_FILE"] = str(private_path)
