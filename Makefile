@@ -10,7 +10,7 @@ LOCAL := $(if $(TASKFLOW_ENV_READY),,$(BIN)/python -m taskflow_local exec --)
 export PYTHONPATH := $(CURDIR)/src
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test checks lint typecheck contracts pytest bench bench-full demo install clean
+.PHONY: run test checks lint typecheck contracts pytest bench bench-full demo superuser install clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -24,6 +24,13 @@ install: $(VENV)/.installed
 
 run: install
 	$(LOCAL) $(BIN)/python -m taskflow_local.stack
+
+# With `make run` going in another terminal: two users, a team, a task, a notification on a socket.
+demo: install
+	$(BIN)/python -m taskflow_local.demo
+
+superuser: install
+	$(LOCAL) $(BIN)/python manage.py createsuperuser
 
 # One set of embedded services (when no URLs are given) for the whole gate.
 test: install

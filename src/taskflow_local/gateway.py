@@ -1,0 +1,178 @@
+"""The NGINX gateway: render `deploy/nginx/taskflow.conf.template` and the command that runs it.
+
+Standard library only, so the Docker build renders the same template in a bare Python stage:
+
+    python -m taskflow_local.gateway --listen 8080 --core core:8000 --realtime realtime:8001 \\
+        --prefix /etc/nginx/taskflow --static-root /srv/static
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import re
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "taskflow.conf.template"
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+# host:port only: the values are pasted into nginx syntax, so nothing else may get through.
+_SERVER = re.compile(r"^[A-Za-z0-9.\-]+:\d{1,5}$")
+_LISTEN = re.compile(r"^([0-9.]+:|\[[0-9a-fA-F:]+\]:)?\d{1,5}$")
+_SIZE = re.compile(r"^\d+[kKmM]?$")
+_RATE = re.compile(r"^\d+r/[sm]$")
+_PATH = re.compile(r"^[\w./\-+@]+$")
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """Everything the rendered config depends on."""
+
+    listen: str
+    core_servers: tuple[str, ...]
+    realtime_servers: tuple[str, ...]
+    prefix: Path
+    static_root: Path | None = None
+    client_max_body_size: str = "1m"
+    auth_rate: str = "30r/m"
+    auth_burst: int = 10
+    worker_user: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.core_servers or not self.realtime_servers:
+            raise ValueError("the gateway needs at least one core and one realtime server")
+        for server in (*self.core_servers, *self.realtime_servers):
+            if not _SERVER.match(server):
+                raise ValueError(f"upstream server must be host:port, got {server!r}")
+        checks = [
+            (_LISTEN, self.listen, "listen"),
+            (_SIZE, self.client_max_body_size, "client_max_body_size"),
+            (_RATE, self.auth_rate, "auth_rate"),
+        ]
+        for pattern, value, name in checks:
+            if not pattern.match(value):
+                raise ValueError(f"invalid {name}: {value!r}")
+
+    @property
+    def conf_path(self) -> Path:
+        return self.prefix / "nginx.conf"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.prefix / "logs"
+
+    @property
+    def access_log(self) -> Path:
+        return self.log_dir / "access.log"
+
+
+def _path(path: Path, suffix: str = "") -> str:
+    """A path pasted into nginx syntax; refuse what would need quoting rather than quote it."""
+    text = f"{path}{suffix}"
+    if not _PATH.match(text):
+        raise ValueError(f"nginx paths here may hold only letters, digits and ._-/+@: {text!r}")
+    return text
+
+
+def _servers(servers: Sequence[str]) -> str:
+    return "\n".join(f"        server {server} max_fails=3 fail_timeout=5s;" for server in servers)
+
+
+def _static_location(static_root: Path | None) -> str:
+    if static_root is None:
+        # No collected files at hand (e.g. a gateway in front of remote cores): ask the core.
+        return "        location /static/ {\n            proxy_pass http://core;\n        }"
+    return (
+        "        location /static/ {\n"
+        f"            alias {_path(static_root, '/')};\n"
+        "            expires 7d;\n"
+        "            access_log off;\n"
+        "        }"
+    )
+
+
+def render(gateway: Gateway, template: Path = TEMPLATE) -> str:
+    values = {
+        "prefix": _path(gateway.prefix),
+        "log_dir": _path(gateway.log_dir),
+        "listen": gateway.listen,
+        "core_servers": _servers(gateway.core_servers),
+        "realtime_servers": _servers(gateway.realtime_servers),
+        "static_location": _static_location(gateway.static_root),
+        "client_max_body_size": gateway.client_max_body_size,
+        "auth_rate": gateway.auth_rate,
+        "auth_burst": str(gateway.auth_burst),
+        "worker_user": f"user {gateway.worker_user};" if gateway.worker_user else "",
+    }
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"unknown placeholder {{{{{name}}}}} in {template}")
+        return values[name]
+
+    return _PLACEHOLDER.sub(substitute, template.read_text())
+
+
+def write(gateway: Gateway, template: Path = TEMPLATE) -> Path:
+    """Render into the prefix and create the directories nginx writes to."""
+    for directory in ("logs", "temp/body", "temp/proxy", "temp/fastcgi", "temp/uwsgi", "temp/scgi"):
+        (gateway.prefix / directory).mkdir(parents=True, exist_ok=True)
+    gateway.conf_path.write_text(render(gateway, template))
+    return gateway.conf_path
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next(
+        (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)),
+        None,
+    )
+
+
+def nginx_command(gateway: Gateway, binary: str = "nginx") -> list[str]:
+    """Foreground nginx with every path under the prefix (no root-owned defaults)."""
+    return [binary, "-p", f"{gateway.prefix}/", "-c", str(gateway.conf_path), "-g", "daemon off;"]
+
+
+def current_worker_user() -> str | None:
+    """As root, keep the workers as the invoking user: the default `nobody` could not read a
+    checkout in a 0700 home. Unprivileged, nginx cannot switch users and needs no directive."""
+    return getpass.getuser() if os.geteuid() == 0 else None
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m taskflow_local.gateway")
+    parser.add_argument("--listen", default="8080", help="port or address:port")
+    parser.add_argument("--core", required=True, help="comma-separated host:port of core servers")
+    parser.add_argument("--realtime", required=True, help="comma-separated host:port")
+    parser.add_argument("--prefix", required=True, type=Path)
+    parser.add_argument("--static-root", type=Path, default=None)
+    parser.add_argument("--client-max-body-size", default="1m")
+    parser.add_argument("--auth-rate", default="30r/m")
+    parser.add_argument("--auth-burst", type=int, default=10)
+    parser.add_argument("--template", type=Path, default=TEMPLATE)
+    args = parser.parse_args(argv)
+    gateway = Gateway(
+        listen=args.listen,
+        core_servers=_split(args.core),
+        realtime_servers=_split(args.realtime),
+        prefix=args.prefix,
+        static_root=args.static_root,
+        client_max_body_size=args.client_max_body_size,
+        auth_rate=args.auth_rate,
+        auth_burst=args.auth_burst,
+    )
+    print(write(gateway, args.template))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
