@@ -1,0 +1,126 @@
+"""A real nginx rendered from the project template, in front of real gunicorn/uvicorn processes
+that share the pytest database; everything is stopped by PID when the tests end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pytest_django import DjangoDbBlocker
+
+from taskflow_local.gateway import (
+    Gateway,
+    current_worker_user,
+    nginx_binary,
+    nginx_command,
+    write,
+)
+from tests.support.processes import ServerProcess, free_port, python_module, service_env
+
+# What realtime must never be given: it verifies tokens, it does not mint them or touch PostgreSQL.
+REALTIME_WITHHELD = ("JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "DATABASE_URL", "SECRET_KEY")
+
+
+@dataclass
+class RunningGateway:
+    gateway: Gateway
+    process: ServerProcess
+
+    @property
+    def port(self) -> int:
+        return int(self.gateway.listen.rsplit(":", 1)[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def access_log(self) -> str:
+        return self.gateway.access_log.read_text()
+
+
+StartGateway = Callable[..., RunningGateway]
+
+
+def required_nginx() -> str:
+    binary = nginx_binary()
+    assert binary is not None, "nginx is required (.ci/run installs it; apt-get install nginx)"
+    return binary
+
+
+@pytest.fixture(scope="module")
+def core(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[str]:
+    """One gunicorn core (2 workers) on the test database; yields its host:port."""
+    with django_db_blocker.unblock():
+        env = service_env()
+    port = free_port()
+    args = python_module(
+        "gunicorn", "taskflow_core.config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"
+    )
+    with ServerProcess(args, env=env, port=port, startup_timeout=60):
+        yield f"127.0.0.1:{port}"
+
+
+def realtime_env(django_db_blocker: DjangoDbBlocker) -> dict[str, str]:
+    with django_db_blocker.unblock():
+        env = service_env()
+    for key in REALTIME_WITHHELD:
+        env.pop(key, None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def realtime(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[list[str]]:
+    """Two uvicorn realtime processes; yields their host:port."""
+    env = realtime_env(django_db_blocker)
+    servers: list[ServerProcess] = []
+    try:
+        for _ in range(2):
+            port = free_port()
+            args = python_module(
+                "uvicorn", "taskflow_realtime.app:app", "--host", "127.0.0.1", "--port", str(port)
+            )
+            servers.append(ServerProcess(args, env=env, port=port, startup_timeout=60).start())
+        yield [f"127.0.0.1:{server.port}" for server in servers]
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+def start_gateway(tmp_path: Path) -> Iterator[StartGateway]:
+    """`start_gateway(core_servers, realtime_servers, **options)` → a running nginx."""
+    binary = required_nginx()
+    started: list[ServerProcess] = []
+
+    def start(
+        core_servers: Sequence[str], realtime_servers: Sequence[str], **options: object
+    ) -> RunningGateway:
+        port = free_port()
+        gateway = Gateway(
+            listen=f"127.0.0.1:{port}",
+            core_servers=tuple(core_servers),
+            realtime_servers=tuple(realtime_servers),
+            prefix=tmp_path / f"nginx-{port}",
+            worker_user=current_worker_user(),
+            **options,  # type: ignore[arg-type]
+        )
+        write(gateway)
+        process = ServerProcess(nginx_command(gateway, binary), port=port).start()
+        started.append(process)
+        return RunningGateway(gateway, process)
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def unused_realtime() -> list[str]:
+    """Addresses nothing listens on, for tests that never open a socket."""
+    return [f"127.0.0.1:{free_port()}"]

@@ -1,0 +1,129 @@
+"""The gateway itself, through a real nginx in front of a real core: routing, limits, headers,
+static files and a log that never holds a token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from taskflow_core.accounts.models import User
+from tests.gateway.conftest import StartGateway
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+def test_api_is_proxied_to_core_with_security_headers_once(
+    start_gateway: StartGateway, core: str, unused_realtime: list[str]
+) -> None:
+    gateway = start_gateway([core], unused_realtime)
+    response = httpx.get(f"{gateway.url}/api/v1/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": True, "redis": True}
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get_list(name) == [value]
+    assert "server" not in response.headers or "nginx/" not in response.headers["server"]
+
+
+def test_admin_is_proxied_and_unknown_paths_are_json_404(
+    start_gateway: StartGateway, core: str, unused_realtime: list[str]
+) -> None:
+    gateway = start_gateway([core], unused_realtime)
+    admin = httpx.get(f"{gateway.url}/admin/login/")
+    assert admin.status_code == 200
+    assert "Django" in admin.text
+    missing = httpx.get(f"{gateway.url}/wp-login.php")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "Not found."}
+    root = httpx.get(f"{gateway.url}/")
+    assert root.status_code == 302
+    assert root.headers["location"].endswith("/api/docs/")
+
+
+def test_static_files_are_served_by_nginx_from_the_static_root(
+    start_gateway: StartGateway, core: str, unused_realtime: list[str], tmp_path: Path
+) -> None:
+    static_root = tmp_path / "static"
+    (static_root / "admin").mkdir(parents=True)
+    (static_root / "admin" / "probe.css").write_text("body { color: teal; }\n")
+    gateway = start_gateway([core], unused_realtime, static_root=static_root)
+    response = httpx.get(f"{gateway.url}/static/admin/probe.css")
+    assert response.status_code == 200
+    assert response.text == "body { color: teal; }\n"
+    assert response.headers["content-type"] == "text/css"
+    assert httpx.get(f"{gateway.url}/static/admin/absent.css").status_code == 404
+
+
+def test_a_body_over_the_limit_is_refused_with_413(
+    start_gateway: StartGateway, core: str, unused_realtime: list[str]
+) -> None:
+    gateway = start_gateway([core], unused_realtime, client_max_body_size="1m")
+    big = b'{"title": "' + b"x" * (1024 * 1024 + 1) + b'"}'
+    response = httpx.post(
+        f"{gateway.url}/api/v1/tasks/", content=big, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large (limit 1m)."}
+    # Just under the limit is buffered (to the prefix's temp dir) and reaches the core, which
+    # answers this read-only endpoint with 405.
+    near = httpx.post(
+        f"{gateway.url}/api/v1/health/",
+        content=b"x" * (1024 * 1024 - 1024),
+        headers={"Content-Type": "application/json"},
+    )
+    assert near.status_code == 405
+
+
+def test_repeated_bad_logins_are_answered_429_and_other_routes_stay_open(
+    start_gateway: StartGateway, core: str, unused_realtime: list[str]
+) -> None:
+    gateway = start_gateway([core], unused_realtime, auth_rate="30r/m", auth_burst=5)
+    credentials = {"username": "alice", "password": "guess"}
+    with httpx.Client(base_url=gateway.url) as client:
+        statuses = [
+            client.post("/api/v1/auth/token/", json=credentials).status_code for _ in range(25)
+        ]
+        assert statuses[0] == 401
+        assert set(statuses) == {401, 429}
+        # Burst of 5 plus at most a couple of tokens refilled while the loop runs.
+        assert statuses.count(429) >= 15
+        limited = client.post("/api/v1/auth/token/", json=credentials)
+        assert limited.status_code == 429
+        assert limited.json() == {"detail": "Too many requests; try again later."}
+        assert client.get("/api/v1/health/").status_code == 200
+
+
+def test_access_log_never_holds_a_token(
+    start_gateway: StartGateway,
+    core: str,
+    unused_realtime: list[str],
+    make_user: Callable[..., User],
+) -> None:
+    gateway = start_gateway([core], unused_realtime)
+    user = make_user("carol")
+    refresh = RefreshToken.for_user(user)
+    access = str(refresh.access_token)
+    with httpx.Client(base_url=gateway.url) as client:
+        # A careless client that puts the token in the query string as well as the header.
+        response = client.get(
+            "/api/v1/health/",
+            params={"access_token": access},
+            headers={"Authorization": f"Bearer {access}"},
+        )
+        assert response.status_code == 200
+        client.post("/api/v1/auth/token/refresh/", json={"refresh": str(refresh)})
+    log = gateway.access_log()
+    assert '"GET /api/v1/health/ HTTP/1.1" 200' in log
+    assert "POST /api/v1/auth/token/refresh/ HTTP/1.1" in log
+    for secret in (access, str(refresh), access.split(".")[2], "Bearer"):
+        assert secret not in log
