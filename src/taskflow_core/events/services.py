@@ -34,5 +34,5 @@ def event_emit(
         recipients=sorted(set(recipients)),
         occurred_at=timezone.now(),
     )
-    transaction.on_commit(lambda: publish_after_commit(event.pk))
+    transaction.on_commit(lambda: publish_after_commit(event))
     return event

@@ -1,0 +1,58 @@
+"""The resources carried inside events: the same shapes the REST API returns."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+TaskStatus = Literal["todo", "in_progress", "blocked", "done", "cancelled"]
+TaskPriority = Literal["low", "medium", "high", "urgent"]
+NotificationKind = Literal[
+    "task_assigned", "task_status_changed", "deadline_approaching", "task_overdue"
+]
+
+
+class Resource(BaseModel):
+    # A field the REST representation gains later travels along instead of making the event
+    # unpublishable: an outbox row that cannot be encoded would be stuck forever.
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Actor(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: int
+    username: str
+
+
+class TaskPayload(Resource):
+    id: int
+    team: int
+    title: str
+    description: str
+    status: TaskStatus
+    priority: TaskPriority
+    due_at: AwareDatetime | None
+    assignee: int | None
+    created_by: int
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    completed_at: AwareDatetime | None
+    version: int
+
+
+class DeletedTaskPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: int
+
+
+class NotificationPayload(Resource):
+    id: int
+    type: NotificationKind
+    task: int | None
+    actor: Actor | None
+    message: str
+    created_at: AwareDatetime
+    read_at: AwareDatetime | None

@@ -1,0 +1,65 @@
+"""The ASGI app: `uvicorn taskflow_realtime.app:app --port $TASKFLOW_REALTIME_PORT`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from taskflow_realtime import health, ws
+from taskflow_realtime.auth import TokenVerifier
+from taskflow_realtime.hub import Hub
+from taskflow_realtime.settings import get_settings
+from taskflow_realtime.stream import BLOCK_MS, EventStream
+
+logger = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()  # raises (and uvicorn refuses to start) without a public key
+    redis = Redis.from_url(
+        settings.redis_url,
+        decode_responses=True,
+        socket_connect_timeout=2.0,
+        socket_timeout=BLOCK_MS / 1000 + 5,  # longer than a blocking XREAD
+        health_check_interval=30,
+    )
+    hub = Hub()
+    stream = EventStream(redis, settings.event_stream, replay_page_size=settings.replay_page_size)
+    app.state.settings = settings
+    app.state.redis = redis
+    app.state.hub = hub
+    app.state.stream = stream
+    app.state.verifier = TokenVerifier(settings.jwt_public_key)
+    # The tail is taken before the port opens, so no event published after a client connects
+    # can fall before the reader's starting point. Redis down now: the reader finds it later.
+    try:
+        start_after: str | None = await stream.tail()
+    except RedisError as exc:
+        logger.warning("event stream unreachable at startup (%s)", exc)
+        start_after = None
+    reader = asyncio.create_task(stream.follow(hub, start_after), name="event-stream-reader")
+    logger.info("following event stream %s", settings.event_stream)
+    try:
+        yield
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await redis.aclose()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="TaskFlow Pro realtime", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(health.router)
+    app.include_router(ws.router)
+    return app
+
+
+app = create_app()

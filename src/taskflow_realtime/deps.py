@@ -1,0 +1,46 @@
+"""FastAPI dependencies as `Annotated` aliases; the objects live on `app.state` (see app.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from redis.asyncio import Redis
+from starlette.requests import HTTPConnection
+
+from taskflow_realtime.auth import TokenVerifier
+from taskflow_realtime.hub import Hub
+from taskflow_realtime.settings import Settings
+from taskflow_realtime.stream import EventStream
+
+
+def get_settings(connection: HTTPConnection) -> Settings:
+    settings: Settings = connection.app.state.settings
+    return settings
+
+
+def get_hub(connection: HTTPConnection) -> Hub:
+    hub: Hub = connection.app.state.hub
+    return hub
+
+
+def get_stream(connection: HTTPConnection) -> EventStream:
+    stream: EventStream = connection.app.state.stream
+    return stream
+
+
+def get_verifier(connection: HTTPConnection) -> TokenVerifier:
+    verifier: TokenVerifier = connection.app.state.verifier
+    return verifier
+
+
+def get_redis(connection: HTTPConnection) -> Redis:
+    redis: Redis = connection.app.state.redis
+    return redis
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+HubDep = Annotated[Hub, Depends(get_hub)]
+StreamDep = Annotated[EventStream, Depends(get_stream)]
+VerifierDep = Annotated[TokenVerifier, Depends(get_verifier)]
+RedisDep = Annotated[Redis, Depends(get_redis)]

@@ -1,0 +1,40 @@
+"""This process's open sockets, by user id, and the fan-out of stream entries to them."""
+
+from __future__ import annotations
+
+from taskflow_events.codec import event_frame
+from taskflow_realtime.connection import Connection
+from taskflow_realtime.stream_ids import StreamId
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._by_user: dict[int, set[Connection]] = {}
+        self.connection_count = 0
+
+    def add(self, connection: Connection) -> None:
+        self._by_user.setdefault(connection.user_id, set()).add(connection)
+        self.connection_count += 1
+
+    def remove(self, connection: Connection) -> None:
+        sockets = self._by_user.get(connection.user_id)
+        if sockets is None or connection not in sockets:
+            return
+        sockets.discard(connection)
+        self.connection_count -= 1
+        if not sockets:
+            del self._by_user[connection.user_id]
+
+    def dispatch(self, stream_id: StreamId, id_text: str, recipients: str, event: str) -> None:
+        """Offer one stream entry to every local socket of its recipients."""
+        targets = [
+            connection
+            for user_id in recipients.split(",")
+            if user_id
+            for connection in self._by_user.get(int(user_id), ())
+        ]
+        if not targets:
+            return
+        frame = event_frame(id_text, event)  # built once, shared by every recipient
+        for connection in targets:
+            connection.offer(stream_id, frame)

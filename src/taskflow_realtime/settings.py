@@ -1,0 +1,39 @@
+"""One pydantic-settings `Settings`, read from the environment; no public key, no start."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TASKFLOW_", extra="ignore")
+
+    redis_url: str = Field(validation_alias="REDIS_URL")
+    # The realtime service verifies tokens; it is never given the key that signs them.
+    jwt_public_key: str = Field(default="", validation_alias="JWT_PUBLIC_KEY")
+    jwt_public_key_file: Path | None = Field(default=None, validation_alias="JWT_PUBLIC_KEY_FILE")
+    # Shared with the core's settings (the publisher appends to this stream).
+    event_stream: str = "taskflow:{events}"
+    ws_auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Frames waiting for one slow socket before it is closed.
+    ws_send_queue_size: int = Field(default=256, ge=1)
+    replay_page_size: int = Field(default=500, ge=1)
+
+    @model_validator(mode="after")
+    def _public_key_present(self) -> Settings:
+        if not self.jwt_public_key and self.jwt_public_key_file is not None:
+            self.jwt_public_key = self.jwt_public_key_file.read_text()
+        if not self.jwt_public_key.strip():
+            raise ValueError("Set JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE (the PEM public key).")
+        if "PRIVATE KEY" in self.jwt_public_key:
+            raise ValueError("The realtime service takes the JWT public key, not the private key.")
+        return self
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # the fields come from the environment

@@ -1,0 +1,116 @@
+"""`/ws` (SPEC §3): auth within the timeout, `ready`, replay or `resync`, then live events.
+
+Replay/live boundary: the connection is registered first, so live events are buffered while
+the replay reads the stream; the buffer is then flushed minus the ids the replay already sent.
+Every event therefore arrives exactly once, in stream order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, WebSocket
+from pydantic import ValidationError
+from starlette.websockets import WebSocketDisconnect
+
+from taskflow_events.codec import decode_client_frame, encode_frame
+from taskflow_events.frames import AuthFrame, ReadyFrame, ResyncFrame
+from taskflow_realtime.auth import AccessClaims, InvalidToken, TokenVerifier
+from taskflow_realtime.connection import CLOSE_BAD_FRAME, CLOSE_UNAUTHORIZED, Connection
+from taskflow_realtime.deps import HubDep, SettingsDep, StreamDep, VerifierDep
+from taskflow_realtime.stream import EventStream
+from taskflow_realtime.stream_ids import StreamId, parse_stream_id
+
+logger = logging.getLogger(__name__)
+router = APIRouter()
+
+
+def _authenticate(text: str, verifier: TokenVerifier) -> tuple[AuthFrame, AccessClaims] | None:
+    try:
+        frame = decode_client_frame(text)
+        return frame, verifier.verify(frame.token)
+    except (ValidationError, InvalidToken):
+        return None
+
+
+@router.websocket("/ws")
+async def events_socket(
+    websocket: WebSocket,
+    settings: SettingsDep,
+    hub: HubDep,
+    stream: StreamDep,
+    verifier: VerifierDep,
+) -> None:
+    await websocket.accept()
+    try:
+        text = await asyncio.wait_for(websocket.receive_text(), settings.ws_auth_timeout_seconds)
+    except TimeoutError:
+        await websocket.close(CLOSE_UNAUTHORIZED)
+        return
+    except (WebSocketDisconnect, RuntimeError, KeyError):  # gone, or a binary first frame
+        await _close_quietly(websocket, CLOSE_UNAUTHORIZED)
+        return
+    authenticated = _authenticate(text, verifier)
+    if authenticated is None:
+        await websocket.close(CLOSE_UNAUTHORIZED)
+        return
+    frame, claims = authenticated
+
+    connection = Connection(
+        websocket, claims.user_id, limit=settings.ws_send_queue_size, on_close=hub.remove
+    )
+    hub.add(connection)  # from here on, live events for this user are buffered
+    connection.expire_at(claims.expires_at)
+    try:
+        await websocket.send_text(encode_frame(ReadyFrame(user=claims.user_id)))
+        replayed_up_to = await _replay(websocket, stream, claims.user_id, frame.last_event_id)
+        connection.go_live(replayed_up_to)
+        await _receive(websocket, connection, verifier)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        connection.detach()
+
+
+async def _replay(
+    websocket: WebSocket, stream: EventStream, user_id: int, last_event_id: str | None
+) -> StreamId | None:
+    """Send the user's events after `last_event_id` (or `resync`); the last id sent."""
+    if last_event_id is None:
+        return None
+    after = parse_stream_id(last_event_id)
+    # An id that is not ours (unparseable, or from a stream Redis no longer has) cannot be
+    # caught up from: the client re-reads the REST API, as for an id older than the window.
+    if after is None or not await stream.can_replay_after(after):
+        await websocket.send_text(encode_frame(ResyncFrame()))
+        return None
+    last = after
+    async for stream_id, frame in stream.replay(user_id, after):
+        await websocket.send_text(frame)
+        last = stream_id
+    return last
+
+
+async def _receive(websocket: WebSocket, connection: Connection, verifier: TokenVerifier) -> None:
+    """Client frames after `ready`: a fresh `auth` (same user) pushes the expiry back."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is None:
+            await connection.close(CLOSE_BAD_FRAME)
+            return
+        authenticated = _authenticate(text, verifier)
+        if authenticated is None or authenticated[1].user_id != connection.user_id:
+            await connection.close(CLOSE_UNAUTHORIZED)
+            return
+        connection.expire_at(authenticated[1].expires_at)
+
+
+async def _close_quietly(websocket: WebSocket, code: int) -> None:
+    try:
+        await websocket.close(code)
+    except (RuntimeError, WebSocketDisconnect):
+        logger.debug("socket already closed")
