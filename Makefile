@@ -10,7 +10,7 @@ LOCAL := $(if $(TASKFLOW_ENV_READY),,$(BIN)/python -m taskflow_local exec --)
 export PYTHONPATH := $(CURDIR)/src
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test checks lint typecheck contracts pytest bench bench-full demo superuser install clean
+.PHONY: run test checks lint typecheck contracts pytest bench bench-full demo superuser docker-env install clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -31,6 +31,10 @@ demo: install
 
 superuser: install
 	$(LOCAL) $(BIN)/python manage.py createsuperuser
+
+# deploy/.env with fresh secrets and the JWT key pair for `docker compose -f deploy/compose.yaml up`.
+docker-env: install
+	$(BIN)/python -m taskflow_local.dockerenv
 
 # One set of embedded services (when no URLs are given) for the whole gate.
 test: install

@@ -1,0 +1,165 @@
+"""deploy/compose.yaml: valid against the Compose spec, and shaped as the SPEC requires (every
+service, health checks, start order, secrets kept from the realtime service, no real secrets).
+
+compose_spec.json is the Compose specification schema shipped with docker-compose 1.29.2
+(Apache-2.0, Debian's `docker-compose` package); there is no Docker engine in CI to ask.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from taskflow_local.dockerenv import env_from_example
+from taskflow_local.gateway import Gateway, render
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+SCHEMA = Path(__file__).with_name("compose_spec.json")
+SERVICES = {
+    "postgres",
+    "redis",
+    "migrate",
+    "core",
+    "realtime",
+    "relay",
+    "worker",
+    "beat",
+    "gateway",
+}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_compose_file_validates_against_the_compose_spec(compose: dict[str, Any]) -> None:
+    schema = json.loads(SCHEMA.read_text())
+    # The schema names draft 2019-09 by a non-canonical URI; name the draft here instead.
+    assert schema.pop("$schema") == "http://json-schema.org/draft/2019-09/schema#"
+    validator = jsonschema.Draft201909Validator
+    validator.check_schema(schema)
+    validator(schema, format_checker=validator.FORMAT_CHECKER).validate(compose)
+
+
+def test_compose_cli_accepts_the_file_when_one_is_installed(tmp_path: Path) -> None:
+    """`docker compose config -q` (or Debian's docker-compose) on a copy with a generated .env."""
+    deploy = tmp_path / "deploy"
+    shutil.copytree(DEPLOY, deploy, ignore=shutil.ignore_patterns(".env", "*.pem"))
+    (deploy / ".env").write_text(env_from_example((DEPLOY / ".env.example").read_text()))
+    for name in ("jwt_private.pem", "jwt_public.pem"):
+        (deploy / "secrets" / name).write_text("placeholder\n")
+    commands = []
+    if (
+        shutil.which("docker")
+        and subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, check=False
+        ).returncode
+        == 0
+    ):
+        commands.append(["docker", "compose"])
+    if shutil.which("docker-compose"):
+        commands.append(["docker-compose"])
+    for command in commands:
+        result = subprocess.run(
+            [*command, "-f", str(deploy / "compose.yaml"), "config", "-q"],
+            cwd=deploy,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+    # Without any CLI the schema test above is the check; with one, both must agree.
+
+
+def test_every_part_of_the_stack_is_a_service(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == SERVICES
+
+
+def test_long_running_services_have_health_checks(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in ("postgres", "redis", "core", "realtime", "worker"):
+        assert services[name]["healthcheck"]["test"], name
+    # relay and beat have no port to probe; the gateway's check is in its image (Dockerfile).
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert dockerfile.count("HEALTHCHECK") == 2
+
+
+def test_services_start_only_after_what_they_need_is_healthy(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+
+    def conditions(name: str) -> dict[str, str]:
+        return {dep: spec["condition"] for dep, spec in services[name]["depends_on"].items()}
+
+    assert conditions("migrate") == {"postgres": "service_healthy", "redis": "service_healthy"}
+    for name in ("core", "relay", "worker", "beat"):
+        assert conditions(name) == {
+            "migrate": "service_completed_successfully",
+            "redis": "service_healthy",
+        }
+    assert conditions("realtime") == {"redis": "service_healthy"}
+    assert conditions("gateway") == {"core": "service_healthy", "realtime": "service_healthy"}
+
+
+def test_only_the_gateway_publishes_a_port(compose: dict[str, Any]) -> None:
+    published = {name for name, spec in compose["services"].items() if spec.get("ports")}
+    assert published == {"gateway"}
+
+
+def test_realtime_never_gets_the_signing_key_the_secret_key_or_the_database(
+    compose: dict[str, Any],
+) -> None:
+    realtime = compose["services"]["realtime"]
+    assert "env_file" not in realtime
+    assert set(realtime["environment"]) == {"REDIS_URL", "JWT_PUBLIC_KEY_FILE"}
+    assert realtime["secrets"] == ["jwt_public_key"]
+    core = compose["services"]["core"]
+    assert core["env_file"] == ".env"
+    assert set(core["secrets"]) == {"jwt_private_key", "jwt_public_key"}
+
+
+def test_the_committed_env_example_holds_no_real_secret() -> None:
+    values = dict(
+        line.split("=", 1)
+        for line in (DEPLOY / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert values["SECRET_KEY"].startswith("replace-")
+    assert values["POSTGRES_PASSWORD"].startswith("replace-")
+    generated = dict(
+        line.split("=", 1)
+        for line in env_from_example((DEPLOY / ".env.example").read_text()).splitlines()
+        if line and not line.startswith("#")
+    )
+    assert len(generated["SECRET_KEY"]) >= 50
+    assert generated["SECRET_KEY"] != values["SECRET_KEY"]
+    assert set(generated) == set(values)
+
+
+def test_the_gateway_image_config_renders_for_the_compose_service_names(tmp_path: Path) -> None:
+    """What the Dockerfile's gateway stage renders (the names resolve only inside compose, so
+    nginx cannot load it here; tests/gateway runs the same template for real)."""
+    conf = render(
+        Gateway(
+            listen="8080",
+            core_servers=("core:8000",),
+            realtime_servers=("realtime:8001",),
+            prefix=Path("/etc/nginx/taskflow"),
+            static_root=Path("/srv/static"),
+        )
+    )
+    assert "server core:8000 " in conf
+    assert "server realtime:8001 " in conf
+    assert "listen 8080;" in conf
+    assert "alias /srv/static/;" in conf
+    assert "{{" not in conf
