@@ -47,7 +47,11 @@ class EmbeddedRedis:
         args = [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port)]
         args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
         log = (self.workdir / "redis.log").open("ab")
-        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        # Own session: Ctrl-C in the terminal must not stop Redis before the processes using it;
+        # stop() ends it once they are gone.
+        self.process = subprocess.Popen(  # noqa: S603
+            args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with (

@@ -69,6 +69,8 @@ def processes(ports: Ports, root: Path, nginx: str | None) -> dict[str, list[str
         "core": [
             *(python, "-m", "gunicorn", "taskflow_core.config.wsgi"),
             *("--bind", f"127.0.0.1:{ports.api}", "--workers", "2", "--threads", "8"),
+            # The default control socket is one per user ($HOME/.gunicorn): two stacks would clash.
+            "--no-control-socket",
             # %(U)s is the path without its query string: nothing secret reaches the log.
             *("--access-logfile", "-", "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(L)ss'),
         ],

@@ -60,7 +60,9 @@ def core(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[
         env = service_env()
     port = free_port()
     args = python_module(
-        "gunicorn", "taskflow_core.config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"
+        "gunicorn",
+        "taskflow_core.config.wsgi",
+        *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket"),
     )
     with ServerProcess(args, env=env, port=port, startup_timeout=60):
         yield f"127.0.0.1:{port}"
