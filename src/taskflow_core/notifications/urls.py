@@ -1,3 +1,23 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from taskflow_core.notifications.apis import (
+    NotificationListApi,
+    NotificationReadAllApi,
+    NotificationReadApi,
+    NotificationUnreadCountApi,
+)
+
+urlpatterns = [
+    path("notifications/", NotificationListApi.as_view(), name="notification-list"),
+    path(
+        "notifications/unread-count/",
+        NotificationUnreadCountApi.as_view(),
+        name="notification-unread-count",
+    ),
+    path("notifications/read-all/", NotificationReadAllApi.as_view(), name="notification-read-all"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        NotificationReadApi.as_view(),
+        name="notification-read",
+    ),
+]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from taskflow_core.accounts.models import User
@@ -107,7 +108,14 @@ def task_update(
     *, task_id: int, actor: User, data: dict[str, Any], expected_version: int | None = None
 ) -> Task:
     """Apply `data` to the task under a row lock; `expected_version` guards against lost updates."""
-    task = Task.objects.select_for_update().select_related("assignee", "created_by").get(pk=task_id)
+    task = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("assignee", "created_by")
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None:  # deleted by someone else since the caller looked it up
+        raise Http404("No such task.")
     if expected_version is not None and expected_version != task.version:
         raise PreconditionFailed()
     unknown = set(data) - set(EDITABLE_FIELDS)

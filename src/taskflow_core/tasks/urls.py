@@ -1,3 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from taskflow_core.tasks.apis import TaskActivityListApi, TaskDetailApi, TaskListCreateApi
+
+urlpatterns = [
+    path("tasks/", TaskListCreateApi.as_view(), name="task-list"),
+    path("tasks/<int:task_id>/", TaskDetailApi.as_view(), name="task-detail"),
+    path("tasks/<int:task_id>/activity/", TaskActivityListApi.as_view(), name="task-activity"),
+]

@@ -1,0 +1,198 @@
+"""Task endpoints: thin views over `tasks.selectors` (reads) and `tasks.services` (writes)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from taskflow_core.accounts.models import User
+from taskflow_core.common.openapi import error_responses
+from taskflow_core.common.pagination import Pagination
+from taskflow_core.notifications.serializers import ActorSerializer
+from taskflow_core.tasks.models import Priority, Status, Task, TaskActivity
+from taskflow_core.tasks.openapi import ETAG, IF_MATCH, TASK_LIST_PARAMETERS
+from taskflow_core.tasks.preconditions import expected_version, with_etag
+from taskflow_core.tasks.selectors import task_activity_list, task_get, task_list
+from taskflow_core.tasks.serializers import TaskOutputSerializer
+from taskflow_core.tasks.services import task_create, task_delete, task_update
+from taskflow_core.teams.models import Team
+
+NOT_A_MEMBER = "The assignee must be a member of the task's team."
+
+
+class MemberTeamField(serializers.PrimaryKeyRelatedField[Team]):
+    """A team id among the caller's teams; any other id reads as unknown (no existence leak)."""
+
+    default_error_messages = {"does_not_exist": "You are not a member of a team with this id."}
+
+    def get_queryset(self) -> Any:
+        return Team.objects.filter(memberships__user=self.context["request"].user)
+
+
+class StrictFieldsMixin(serializers.Serializer[Any]):
+    """Names every field the body sends that cannot be written, instead of dropping it."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            readable = set(TaskOutputSerializer.Meta.fields)
+            raise serializers.ValidationError(
+                {
+                    name: ["This field is read-only." if name in readable else "Unknown field."]
+                    for name in unknown
+                }
+            )
+        return attrs
+
+
+def _assignee_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField[User]:
+    # A user that does not exist gets the same message as one outside the team.
+    return serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        allow_null=True,
+        error_messages={"does_not_exist": NOT_A_MEMBER},
+        **kwargs,
+    )
+
+
+def _user(request: Request) -> User:
+    # Every view here requires authentication, so the user is a real account.
+    return cast(User, request.user)
+
+
+def _visible_task(request: Request, task_id: int) -> Task:
+    task = task_get(user=_user(request), task_id=task_id)
+    if task is None:
+        raise Http404
+    return task
+
+
+def _task_response(task: Task, code: int = status.HTTP_200_OK) -> Response:
+    return with_etag(Response(TaskOutputSerializer(task).data, status=code), task)
+
+
+class TaskListCreateApi(APIView):
+    pagination_class = Pagination
+
+    @extend_schema_serializer(component_name="TaskCreate")
+    class InputSerializer(StrictFieldsMixin):
+        team = MemberTeamField()
+        title = serializers.CharField(max_length=200)
+        description = serializers.CharField(allow_blank=True, required=False, default="")
+        status = serializers.ChoiceField(choices=Status.choices, default=Status.TODO)
+        priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.MEDIUM)
+        due_at = serializers.DateTimeField(allow_null=True, required=False, default=None)
+        assignee = _assignee_field(required=False, default=None)
+
+    @extend_schema(
+        operation_id="tasks_list",
+        summary="List the tasks of your teams",
+        parameters=TASK_LIST_PARAMETERS,
+        responses={200: TaskOutputSerializer(many=True), **error_responses(400, 401, 404)},
+    )
+    def get(self, request: Request) -> Response:
+        tasks = task_list(user=_user(request), filters=request.query_params)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(tasks, request, view=self)
+        return paginator.get_paginated_response(TaskOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="tasks_create",
+        summary="Create a task in one of your teams",
+        request=InputSerializer,
+        responses={201: TaskOutputSerializer, **error_responses(400, 401)},
+        parameters=[ETAG],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        task = task_create(actor=_user(request), **serializer.validated_data)
+        response = _task_response(task, status.HTTP_201_CREATED)
+        response["Location"] = f"{request.path}{task.pk}/"
+        return response
+
+
+class TaskDetailApi(APIView):
+    @extend_schema_serializer(component_name="TaskUpdate")
+    class InputSerializer(StrictFieldsMixin):
+        title = serializers.CharField(max_length=200, required=False)
+        description = serializers.CharField(allow_blank=True, required=False)
+        status = serializers.ChoiceField(choices=Status.choices, required=False)
+        priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+        due_at = serializers.DateTimeField(allow_null=True, required=False)
+        assignee = _assignee_field(required=False)
+
+    @extend_schema(
+        operation_id="tasks_retrieve",
+        summary="Read a task",
+        parameters=[ETAG],
+        responses={200: TaskOutputSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request: Request, task_id: int) -> Response:
+        return _task_response(_visible_task(request, task_id))
+
+    @extend_schema(
+        operation_id="tasks_partial_update",
+        summary="Change some fields of a task",
+        description="Only the fields sent change; `version` goes up by one when anything "
+        "actually changed. Fields that cannot be written (`team`, `version`, ...) or are "
+        "unknown give 400 naming them.",
+        request=InputSerializer,
+        parameters=[IF_MATCH, ETAG],
+        responses={200: TaskOutputSerializer, **error_responses(400, 401, 404, 412)},
+    )
+    def patch(self, request: Request, task_id: int) -> Response:
+        task = _visible_task(request, task_id)
+        version = expected_version(request.headers.get("If-Match"))
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task = task_update(
+            task_id=task.pk,
+            actor=_user(request),
+            data=serializer.validated_data,
+            expected_version=version,
+        )
+        return _task_response(task)
+
+    @extend_schema(
+        operation_id="tasks_destroy",
+        summary="Delete a task (its creator or a team owner/admin)",
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    def delete(self, request: Request, task_id: int) -> Response:
+        task_delete(task=_visible_task(request, task_id), actor=_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TaskActivityListApi(APIView):
+    pagination_class = Pagination
+
+    @extend_schema_serializer(component_name="TaskActivity")
+    class OutputSerializer(serializers.ModelSerializer[TaskActivity]):
+        actor = ActorSerializer(allow_null=True)
+        changes = serializers.DictField(
+            child=serializers.ListField(min_length=2, max_length=2),
+            help_text="`{field: [old, new]}`; empty for `created`.",
+        )
+
+        class Meta:
+            model = TaskActivity
+            fields = ["id", "actor", "verb", "changes", "created_at"]
+            read_only_fields = fields
+
+    @extend_schema(
+        operation_id="tasks_activity_list",
+        summary="Who changed what on a task, oldest first",
+        responses={200: OutputSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request, task_id: int) -> Response:
+        task = _visible_task(request, task_id)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(task_activity_list(task=task), request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
