@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +17,7 @@ from taskflow_core.common.openapi import error_responses
 from taskflow_core.common.pagination import Pagination
 from taskflow_core.notifications.serializers import ActorSerializer
 from taskflow_core.tasks.models import Priority, Status, Task, TaskActivity
-from taskflow_core.tasks.openapi import ETAG, IF_MATCH, TASK_LIST_PARAMETERS
+from taskflow_core.tasks.openapi import IF_MATCH, TASK_LIST_PARAMETERS, etag_header
 from taskflow_core.tasks.preconditions import expected_version, with_etag
 from taskflow_core.tasks.selectors import task_activity_list, task_get, task_list
 from taskflow_core.tasks.serializers import TaskOutputSerializer
@@ -26,6 +27,7 @@ from taskflow_core.teams.models import Team
 NOT_A_MEMBER = "The assignee must be a member of the task's team."
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class MemberTeamField(serializers.PrimaryKeyRelatedField[Team]):
     """A team id among the caller's teams; any other id reads as unknown (no existence leak)."""
 
@@ -82,6 +84,8 @@ class TaskListCreateApi(APIView):
 
     @extend_schema_serializer(component_name="TaskCreate")
     class InputSerializer(StrictFieldsMixin):
+        """A new task; `team` must be one of yours, `assignee` a member of it."""
+
         team = MemberTeamField()
         title = serializers.CharField(max_length=200)
         description = serializers.CharField(allow_blank=True, required=False, default="")
@@ -107,7 +111,7 @@ class TaskListCreateApi(APIView):
         summary="Create a task in one of your teams",
         request=InputSerializer,
         responses={201: TaskOutputSerializer, **error_responses(400, 401)},
-        parameters=[ETAG],
+        parameters=[etag_header(201)],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data, context={"request": request})
@@ -121,6 +125,8 @@ class TaskListCreateApi(APIView):
 class TaskDetailApi(APIView):
     @extend_schema_serializer(component_name="TaskUpdate")
     class InputSerializer(StrictFieldsMixin):
+        """The fields to change; any field left out keeps its value."""
+
         title = serializers.CharField(max_length=200, required=False)
         description = serializers.CharField(allow_blank=True, required=False)
         status = serializers.ChoiceField(choices=Status.choices, required=False)
@@ -131,7 +137,7 @@ class TaskDetailApi(APIView):
     @extend_schema(
         operation_id="tasks_retrieve",
         summary="Read a task",
-        parameters=[ETAG],
+        parameters=[etag_header(200)],
         responses={200: TaskOutputSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, task_id: int) -> Response:
@@ -144,7 +150,7 @@ class TaskDetailApi(APIView):
         "actually changed. Fields that cannot be written (`team`, `version`, ...) or are "
         "unknown give 400 naming them.",
         request=InputSerializer,
-        parameters=[IF_MATCH, ETAG],
+        parameters=[IF_MATCH, etag_header(200)],
         responses={200: TaskOutputSerializer, **error_responses(400, 401, 404, 412)},
     )
     def patch(self, request: Request, task_id: int) -> Response:

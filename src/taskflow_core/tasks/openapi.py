@@ -58,10 +58,13 @@ IF_MATCH = OpenApiParameter(
     'the ETag), `W/"3"` or `3`. A stale version gives 412; omit it to update unconditionally.',
 )
 
-ETAG = OpenApiParameter(
-    "ETag",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    response=True,
-    description='The task\'s version as an entity tag, e.g. `"3"`; send it back in `If-Match`.',
-)
+
+def etag_header(code: int) -> OpenApiParameter:
+    """The `ETag` response header of a successful (`code`) task response."""
+    return OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[code],
+        description='The task\'s version as an entity tag, e.g. `"3"`; send it back in `If-Match`.',
+    )
