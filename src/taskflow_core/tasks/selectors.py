@@ -11,7 +11,7 @@ from django_filters.utils import translate_validation
 from taskflow_core.accounts.models import User
 from taskflow_core.tasks.filters import TaskFilter
 from taskflow_core.tasks.models import Task, TaskActivity
-from taskflow_core.teams.models import Membership, Team
+from taskflow_core.teams.models import Membership
 
 
 def task_visible_queryset(*, user: User) -> QuerySet[Task]:
@@ -37,7 +37,3 @@ def task_activity_list(*, task: Task) -> QuerySet[TaskActivity]:
     return (
         TaskActivity.objects.filter(task=task).select_related("actor").order_by("created_at", "id")
     )
-
-
-def team_of_member(*, user: User, team_id: int) -> Team | None:
-    return Team.objects.filter(pk=team_id, memberships__user=user).first()
