@@ -1,3 +1,19 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from taskflow_core.accounts.apis import (
+    LogoutApi,
+    TokenObtainApi,
+    TokenRefreshApi,
+    UserMeApi,
+    UserPreferencesApi,
+    UserRegisterApi,
+)
+
+urlpatterns = [
+    path("auth/register/", UserRegisterApi.as_view(), name="auth-register"),
+    path("auth/token/", TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/token/refresh/", TokenRefreshApi.as_view(), name="auth-token-refresh"),
+    path("auth/logout/", LogoutApi.as_view(), name="auth-logout"),
+    path("users/me/", UserMeApi.as_view(), name="users-me"),
+    path("users/me/preferences/", UserPreferencesApi.as_view(), name="users-me-preferences"),
+]
