@@ -37,7 +37,7 @@ class MemberTeamField(serializers.PrimaryKeyRelatedField[Team]):
         return Team.objects.filter(memberships__user=self.context["request"].user)
 
 
-class StrictFieldsMixin(serializers.Serializer[Any]):
+class StrictInputSerializer(serializers.Serializer[Any]):
     """Names every field the body sends that cannot be written, instead of dropping it."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +83,7 @@ class TaskListCreateApi(APIView):
     pagination_class = Pagination
 
     @extend_schema_serializer(component_name="TaskCreate")
-    class InputSerializer(StrictFieldsMixin):
+    class InputSerializer(StrictInputSerializer):
         """A new task; `team` must be one of yours, `assignee` a member of it."""
 
         team = MemberTeamField()
@@ -97,6 +97,8 @@ class TaskListCreateApi(APIView):
     @extend_schema(
         operation_id="tasks_list",
         summary="List the tasks of your teams",
+        description="Newest first unless `ordering` says otherwise. An invalid filter value "
+        "gives 400 naming the parameter; a page past the end gives 404.",
         parameters=TASK_LIST_PARAMETERS,
         responses={200: TaskOutputSerializer(many=True), **error_responses(400, 401, 404)},
     )
@@ -109,6 +111,9 @@ class TaskListCreateApi(APIView):
     @extend_schema(
         operation_id="tasks_create",
         summary="Create a task in one of your teams",
+        description="You become its `created_by`. A `team` you are not a member of is "
+        "reported exactly like one that does not exist (400 naming `team`); an `assignee` "
+        "outside the team gives 400 naming `assignee`. Unknown or read-only fields give 400.",
         request=InputSerializer,
         responses={201: TaskOutputSerializer, **error_responses(400, 401)},
         parameters=[etag_header(201)],
@@ -124,7 +129,7 @@ class TaskListCreateApi(APIView):
 
 class TaskDetailApi(APIView):
     @extend_schema_serializer(component_name="TaskUpdate")
-    class InputSerializer(StrictFieldsMixin):
+    class InputSerializer(StrictInputSerializer):
         """The fields to change; any field left out keeps its value."""
 
         title = serializers.CharField(max_length=200, required=False)
