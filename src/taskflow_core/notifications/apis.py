@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from taskflow_core.accounts.models import User
 from taskflow_core.common.openapi import error_responses
-from taskflow_core.common.pagination import Pagination
+from taskflow_core.common.pagination import Pagination, paginated_response
 from taskflow_core.notifications.selectors import (
     notification_get,
     notification_list,
@@ -60,9 +60,12 @@ class NotificationListApi(APIView):
         notifications = notification_list(
             user=_user(request), unread=None if unread is None else unread == "true"
         )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(notifications, request, view=self)
-        return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)
+        return paginated_response(
+            request=request,
+            view=self,
+            queryset=notifications,
+            serializer_class=NotificationOutputSerializer,
+        )
 
 
 class NotificationUnreadCountApi(APIView):

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from taskflow_core.accounts.models import User
 from taskflow_core.common.openapi import error_responses
-from taskflow_core.common.pagination import Pagination
+from taskflow_core.common.pagination import Pagination, paginated_response
 from taskflow_core.notifications.serializers import ActorSerializer
 from taskflow_core.tasks.models import Priority, Status, Task, TaskActivity
 from taskflow_core.tasks.openapi import IF_MATCH, TASK_LIST_PARAMETERS, etag_header
@@ -103,10 +103,12 @@ class TaskListCreateApi(APIView):
         responses={200: TaskOutputSerializer(many=True), **error_responses(400, 401, 404)},
     )
     def get(self, request: Request) -> Response:
-        tasks = task_list(user=_user(request), filters=request.query_params)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(tasks, request, view=self)
-        return paginator.get_paginated_response(TaskOutputSerializer(page, many=True).data)
+        return paginated_response(
+            request=request,
+            view=self,
+            queryset=task_list(user=_user(request), filters=request.query_params),
+            serializer_class=TaskOutputSerializer,
+        )
 
     @extend_schema(
         operation_id="tasks_create",
@@ -203,7 +205,9 @@ class TaskActivityListApi(APIView):
         responses={200: OutputSerializer(many=True), **error_responses(401, 404)},
     )
     def get(self, request: Request, task_id: int) -> Response:
-        task = _visible_task(request, task_id)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(task_activity_list(task=task), request, view=self)
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        return paginated_response(
+            request=request,
+            view=self,
+            queryset=task_activity_list(task=_visible_task(request, task_id)),
+            serializer_class=self.OutputSerializer,
+        )
