@@ -128,14 +128,15 @@ def test_make_run_gets_healthy_and_ctrl_c_leaves_no_process_behind(clone: Path) 
     env = {key: value for key, value in os.environ.items() if key not in INHERITED_CONFIG}
     env.update({f"TASKFLOW_{name}_PORT": str(port) for name, port in ports.items()})
     log = clone.parent / "make-run.log"
-    make = subprocess.Popen(
-        ["make", "run"],
-        cwd=clone,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own foreground group, like a terminal's
-    )
+    with log.open("wb") as output:
+        make = subprocess.Popen(
+            ["make", "run"],
+            cwd=clone,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own foreground group, like a terminal's
+        )
     seen: set[Proc] = set()
     try:
         gateway = f"http://127.0.0.1:{ports['GATEWAY']}"

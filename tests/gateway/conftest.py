@@ -3,10 +3,13 @@ that share the pytest database; everything is stopped by PID when the tests end.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from pytest_django import DjangoDbBlocker
 
@@ -18,6 +21,9 @@ from taskflow_local.gateway import (
     write,
 )
 from tests.support.processes import ServerProcess, free_port, python_module, service_env
+
+# Generous: a loaded 2-core machine can stall a request for seconds; assertions stay strict.
+HTTP_TIMEOUT = 30.0
 
 # What realtime must never be given: it verifies tokens, it does not mint them or touch PostgreSQL.
 REALTIME_WITHHELD = ("JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "DATABASE_URL", "SECRET_KEY")
@@ -39,6 +45,9 @@ class RunningGateway:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
+
+    def client(self, **options: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=HTTP_TIMEOUT, **options)  # type: ignore[arg-type]
 
     def access_log(self) -> str:
         return self.gateway.access_log.read_text()
@@ -65,6 +74,8 @@ def core(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[
         *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket"),
     )
     with ServerProcess(args, env=env, port=port, startup_timeout=60):
+        # Django loads lazily: the first requests on a loaded machine can take seconds.
+        wait_until_ok(f"http://127.0.0.1:{port}/api/v1/health/")
         yield f"127.0.0.1:{port}"
 
 
@@ -88,10 +99,21 @@ def realtime(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Itera
                 "uvicorn", "taskflow_realtime.app:app", "--host", "127.0.0.1", "--port", str(port)
             )
             servers.append(ServerProcess(args, env=env, port=port, startup_timeout=60).start())
+            wait_until_ok(f"http://127.0.0.1:{port}/health")
         yield [f"127.0.0.1:{server.port}" for server in servers]
     finally:
         for server in servers:
             server.stop()
+
+
+def wait_until_ok(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=HTTP_TIMEOUT).status_code == 200:
+                return
+        assert time.monotonic() < deadline, f"{url} did not answer 200 within {timeout}s"
+        time.sleep(0.2)
 
 
 @pytest.fixture

@@ -5,13 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from taskflow_core.accounts.models import User
-from tests.gateway.conftest import StartGateway
+from tests.gateway.conftest import RunningGateway, StartGateway
+
+
+def gateway_get(gateway: RunningGateway, path: str) -> httpx.Response:
+    with gateway.client() as client:
+        return client.get(path)
+
+
+def gateway_post(gateway: RunningGateway, path: str, **options: Any) -> httpx.Response:
+    with gateway.client() as client:
+        return client.post(path, **options)
+
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +39,7 @@ def test_api_is_proxied_to_core_with_security_headers_once(
     start_gateway: StartGateway, core: str, unused_realtime: list[str]
 ) -> None:
     gateway = start_gateway([core], unused_realtime)
-    response = httpx.get(f"{gateway.url}/api/v1/health/")
+    response = gateway_get(gateway, "/api/v1/health/")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": True, "redis": True}
     for name, value in SECURITY_HEADERS.items():
@@ -39,13 +51,13 @@ def test_admin_is_proxied_and_unknown_paths_are_json_404(
     start_gateway: StartGateway, core: str, unused_realtime: list[str]
 ) -> None:
     gateway = start_gateway([core], unused_realtime)
-    admin = httpx.get(f"{gateway.url}/admin/login/")
+    admin = gateway_get(gateway, "/admin/login/")
     assert admin.status_code == 200
     assert "Django" in admin.text
-    missing = httpx.get(f"{gateway.url}/wp-login.php")
+    missing = gateway_get(gateway, "/wp-login.php")
     assert missing.status_code == 404
     assert missing.json() == {"detail": "Not found."}
-    root = httpx.get(f"{gateway.url}/")
+    root = gateway_get(gateway, "/")
     assert root.status_code == 302
     assert root.headers["location"].endswith("/api/docs/")
 
@@ -57,11 +69,11 @@ def test_static_files_are_served_by_nginx_from_the_static_root(
     (static_root / "admin").mkdir(parents=True)
     (static_root / "admin" / "probe.css").write_text("body { color: teal; }\n")
     gateway = start_gateway([core], unused_realtime, static_root=static_root)
-    response = httpx.get(f"{gateway.url}/static/admin/probe.css")
+    response = gateway_get(gateway, "/static/admin/probe.css")
     assert response.status_code == 200
     assert response.text == "body { color: teal; }\n"
     assert response.headers["content-type"] == "text/css"
-    assert httpx.get(f"{gateway.url}/static/admin/absent.css").status_code == 404
+    assert gateway_get(gateway, "/static/admin/absent.css").status_code == 404
 
 
 def test_a_body_over_the_limit_is_refused_with_413(
@@ -69,15 +81,16 @@ def test_a_body_over_the_limit_is_refused_with_413(
 ) -> None:
     gateway = start_gateway([core], unused_realtime, client_max_body_size="1m")
     big = b'{"title": "' + b"x" * (1024 * 1024 + 1) + b'"}'
-    response = httpx.post(
-        f"{gateway.url}/api/v1/tasks/", content=big, headers={"Content-Type": "application/json"}
+    response = gateway_post(
+        gateway, "/api/v1/tasks/", content=big, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 413
     assert response.json() == {"detail": "Request body too large (limit 1m)."}
     # Just under the limit is buffered (to the prefix's temp dir) and reaches the core, which
     # answers this read-only endpoint with 405.
-    near = httpx.post(
-        f"{gateway.url}/api/v1/health/",
+    near = gateway_post(
+        gateway,
+        "/api/v1/health/",
         content=b"x" * (1024 * 1024 - 1024),
         headers={"Content-Type": "application/json"},
     )
@@ -89,7 +102,7 @@ def test_repeated_bad_logins_are_answered_429_and_other_routes_stay_open(
 ) -> None:
     gateway = start_gateway([core], unused_realtime, auth_rate="30r/m", auth_burst=5)
     credentials = {"username": "alice", "password": "guess"}
-    with httpx.Client(base_url=gateway.url) as client:
+    with gateway.client() as client:
         statuses = [
             client.post("/api/v1/auth/token/", json=credentials).status_code for _ in range(25)
         ]
@@ -113,7 +126,7 @@ def test_access_log_never_holds_a_token(
     user = make_user("carol")
     refresh = RefreshToken.for_user(user)
     access = str(refresh.access_token)
-    with httpx.Client(base_url=gateway.url) as client:
+    with gateway.client() as client:
         # A careless client that puts the token in the query string as well as the header.
         response = client.get(
             "/api/v1/health/",

@@ -4,6 +4,7 @@ realtime processes it landed on."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -50,12 +51,13 @@ def sign_up(client: httpx.Client, username: str) -> tuple[int, str]:
     return int(registered.json()["id"]), str(tokens.json()["access"])
 
 
-def open_socket(gateway: RunningGateway, token: str) -> ClientConnection:
-    socket = connect(gateway.ws_url, open_timeout=DEADLINE)
-    socket.send(json.dumps({"type": "auth", "token": token, "last_event_id": None}))
-    ready = json.loads(socket.recv(timeout=DEADLINE))
-    assert ready["type"] == "ready"
-    return socket
+@contextlib.contextmanager
+def open_socket(gateway: RunningGateway, token: str) -> Iterator[ClientConnection]:
+    with connect(gateway.ws_url, open_timeout=DEADLINE) as socket:
+        socket.send(json.dumps({"type": "auth", "token": token, "last_event_id": None}))
+        ready = json.loads(socket.recv(timeout=DEADLINE))
+        assert ready["type"] == "ready"
+        yield socket
 
 
 def next_event(socket: ClientConnection, name: str) -> dict[str, Any]:
@@ -68,7 +70,7 @@ def next_event(socket: ClientConnection, name: str) -> dict[str, Any]:
 
 def assign_a_task(gateway: RunningGateway) -> tuple[str, str, int, int, list[str]]:
     """Alice and Bob sign up through the gateway; Alice's team has Bob in it."""
-    client = httpx.Client(base_url=gateway.url, timeout=DEADLINE)
+    client = gateway.client()
     _, alice = sign_up(client, "alice")
     bob_id, bob = sign_up(client, "bob")
     team = client.post(
@@ -86,9 +88,7 @@ def assign_a_task(gateway: RunningGateway) -> tuple[str, str, int, int, list[str
 
 
 def create_and_assign(gateway: RunningGateway, alice: str, team: int, bob_id: int) -> int:
-    with httpx.Client(
-        base_url=gateway.url, timeout=DEADLINE, headers={"Authorization": f"Bearer {alice}"}
-    ) as client:
+    with gateway.client(headers={"Authorization": f"Bearer {alice}"}) as client:
         created = client.post("/api/v1/tasks/", json={"team": team, "title": "Ship the gateway"})
         assert created.status_code == 201, created.text
         task_id = int(created.json()["id"])
@@ -109,9 +109,8 @@ def test_assignment_reaches_the_assignees_socket_through_the_gateway(
     assert notification["task"] == task_id
     assert frame["team"] == team
 
-    inbox = httpx.get(
-        f"{gateway.url}/api/v1/notifications/", headers={"Authorization": f"Bearer {bob}"}
-    )
+    with gateway.client(headers={"Authorization": f"Bearer {bob}"}) as client:
+        inbox = client.get("/api/v1/notifications/")
     assert inbox.status_code == 200
     assert [item["id"] for item in inbox.json()["results"]] == [notification["id"]]
 
