@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from taskflow_core.accounts.models import User
 from taskflow_core.tasks.models import Task
 from taskflow_core.tasks.services import task_update
-from taskflow_core.teams.models import Team
+from taskflow_core.teams.models import Membership, Role, Team
 
 Api = Callable[[User | None], APIClient]
 MakeTask = Callable[..., Task]
@@ -265,8 +265,6 @@ def test_delete_requires_authentication(api: Api, task: Task) -> None:
 def test_team_admin_deletes_any_task(
     api: Api, make_user: Callable[..., User], team: Team, task: Task
 ) -> None:
-    from taskflow_core.teams.models import Membership, Role
-
     admin = make_user("dana")
     Membership.objects.create(team=team, user=admin, role=Role.ADMIN)
 
