@@ -1,0 +1,145 @@
+"""Outbox → Redis: nothing before commit, nothing on rollback, once however often published."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import redis
+from django.db import transaction
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from taskflow_core.accounts.models import User
+from taskflow_core.events.models import OutboxEvent
+from taskflow_core.events.publishing import outbox_event_publish
+from taskflow_core.events.relay import OutboxRelay
+from taskflow_core.tasks.services import task_create, task_update
+from taskflow_core.teams.models import Team
+from tests.support.processes import free_port
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def stream_events(
+    client: redis.Redis, stream: str
+) -> list[tuple[str, list[str], dict[str, object]]]:
+    return [
+        (entry_id, fields["r"].split(","), json.loads(fields["e"]))
+        for entry_id, fields in client.xrange(stream)
+    ]
+
+
+def test_an_event_is_published_after_commit_and_not_before(
+    event_stream: str, stream_redis: redis.Redis, team: Team, alice: User, bob: User
+) -> None:
+    with transaction.atomic():
+        task = task_create(team=team, actor=alice, title="Ship it", assignee=bob)
+        assert stream_redis.xlen(event_stream) == 0
+    events = stream_events(stream_redis, event_stream)
+    assert [(event["event"], recipients) for _, recipients, event in events] == [
+        ("task.created", sorted([str(alice.pk), str(bob.pk)])),
+        ("notification.created", [str(bob.pk)]),
+    ]
+    created = events[0][2]
+    assert created["data"]["task"]["id"] == task.pk  # type: ignore[index]
+    assert created["actor"] == {"id": alice.pk, "username": "alice"}
+    assert created["team"] == team.pk
+    # The outbox rows record where they went.
+    rows = list(OutboxEvent.objects.order_by("id").values_list("stream_id", "published_at"))
+    assert [stream_id for stream_id, _ in rows] == [entry_id for entry_id, _, _ in events]
+    assert all(published_at is not None for _, published_at in rows)
+
+
+def test_a_rolled_back_change_publishes_nothing(
+    event_stream: str, stream_redis: redis.Redis, team: Team, alice: User, bob: User
+) -> None:
+    class Abort(Exception):
+        pass
+
+    @transaction.atomic
+    def create_then_fail() -> None:
+        task_create(team=team, actor=alice, title="Never", assignee=bob)
+        raise Abort
+
+    with pytest.raises(Abort):
+        create_then_fail()
+    assert stream_redis.xlen(event_stream) == 0
+    assert not OutboxEvent.objects.exists()
+
+
+def test_publishing_twice_appends_once_with_the_same_id(
+    event_stream: str, stream_redis: redis.Redis, team: Team, alice: User
+) -> None:
+    task_create(team=team, actor=alice, title="Once")
+    event = OutboxEvent.objects.get()
+    first_id = event.stream_id
+    OutboxEvent.objects.filter(pk=event.pk).update(published_at=None, stream_id="")
+    event.refresh_from_db()
+    assert outbox_event_publish(event=event) == first_id
+    assert outbox_event_publish(event=event) == first_id
+    assert stream_redis.xlen(event_stream) == 1
+    event.refresh_from_db()
+    assert event.stream_id == first_id
+
+
+def test_stream_ids_increase_in_publishing_order(
+    event_stream: str, stream_redis: redis.Redis, team: Team, alice: User
+) -> None:
+    task = task_create(team=team, actor=alice, title="v1")
+    for n in range(2, 5):
+        task_update(task_id=task.pk, actor=alice, data={"title": f"v{n}"})
+    events = stream_events(stream_redis, event_stream)
+    ids = [tuple(int(part) for part in entry_id.split("-")) for entry_id, _, _ in events]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 4
+    versions = [event["data"]["task"]["version"] for _, _, event in events]  # type: ignore[index]
+    assert versions == [1, 2, 3, 4]
+
+
+def test_the_relay_publishes_what_was_missed_in_order_and_prunes_old_rows(
+    event_stream: str, stream_redis: redis.Redis, team: Team, alice: User
+) -> None:
+    for n in range(3):
+        task_create(team=team, actor=alice, title=f"t{n}")
+    stream_redis.delete(event_stream)
+    for key in stream_redis.scan_iter(match=f"{event_stream}:published:*"):
+        stream_redis.delete(key)
+    # As if Redis had been away: nothing published, rows old enough for the relay.
+    OutboxEvent.objects.update(
+        published_at=None, stream_id="", occurred_at=timezone.now() - timedelta(seconds=5)
+    )
+    relay = OutboxRelay(poll_seconds=0.1, grace_seconds=2, retention_seconds=3600)
+    assert relay.publish_pending() == 3
+    assert relay.publish_pending() == 0
+    titles = [
+        event["data"]["task"]["title"] for _, _, event in stream_events(stream_redis, event_stream)
+    ]  # type: ignore[index]
+    assert titles == ["t0", "t1", "t2"]
+
+    old = OutboxEvent.objects.order_by("id").first()
+    assert old is not None
+    OutboxEvent.objects.filter(pk=old.pk).update(published_at=timezone.now() - timedelta(hours=2))
+    assert relay.prune() == 1
+    assert OutboxEvent.objects.count() == 2
+
+
+def test_the_relay_leaves_fresh_rows_to_the_after_commit_hook(
+    event_stream: str, stream_redis: redis.Redis, team: Team, alice: User
+) -> None:
+    task_create(team=team, actor=alice, title="fresh")
+    OutboxEvent.objects.update(published_at=None, stream_id="")
+    relay = OutboxRelay(poll_seconds=0.1, grace_seconds=60, retention_seconds=3600)
+    assert relay.publish_pending() == 0
+
+
+def test_a_redis_outage_never_fails_the_write(
+    settings: Settings, event_stream: str, team: Team, alice: User
+) -> None:
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    task = task_create(team=team, actor=alice, title="still saved")
+    event = OutboxEvent.objects.get()
+    assert event.published_at is None
+    assert event.stream_id == ""
+    assert event.data["task"]["id"] == task.pk
