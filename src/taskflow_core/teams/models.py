@@ -9,6 +9,8 @@ class Role(models.TextChoices):
 
 
 MANAGING_ROLES = (Role.OWNER, Role.ADMIN)
+# What adding a member may grant: a team has exactly one owner, its creator.
+ADDABLE_ROLES = (Role.ADMIN, Role.MEMBER)
 
 
 class Team(models.Model):

@@ -1,7 +1,9 @@
+"""Every write to teams: creating one, adding and removing members."""
+
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 
 from taskflow_core.accounts.models import User
@@ -30,9 +32,15 @@ def team_member_add(
     user = User.objects.filter(username=username).first()
     if user is None:
         raise ValidationError({"username": ["No user with this username."]})
+    already_member = ValidationError({"username": ["This user is already a member of the team."]})
     if Membership.objects.filter(team=team, user=user).exists():
-        raise ValidationError({"username": ["This user is already a member of the team."]})
-    return Membership.objects.create(team=team, user=user, role=role)
+        raise already_member
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(team=team, user=user, role=role)
+    except IntegrityError as exc:
+        # Someone added the same user between our check and the insert.
+        raise already_member from exc
 
 
 @transaction.atomic
@@ -47,8 +55,9 @@ def team_member_remove(*, team: Team, actor: User, user_id: int) -> None:
     if not removing_self and actor_role not in MANAGING_ROLES:
         raise PermissionDenied("Only the team's owner or an admin can remove other members.")
     if membership.role == Role.OWNER:
+        # A team always keeps its owner; nobody, the owner included, may take them out.
         if not removing_self:
             raise PermissionDenied("The team's owner cannot be removed.")
-        raise ValidationError({"user": ["The owner cannot leave the team they own."]})
+        raise PermissionDenied("The owner cannot leave the team they own.")
     membership.delete()
     task_unassign_member(team=team, user_id=user_id, actor=actor)
