@@ -54,7 +54,7 @@ def test_activity_records_who_changed_which_field_from_what_to_what(
     assert entries[1]["changes"] == {"status": ["todo", "in_progress"], "assignee": [None, bob.pk]}
     assert entries[2]["changes"] == {
         "title": ["Write the release notes", "Renamed"],
-        "due_at": [None, "2031-01-02T03:04:05+00:00"],
+        "due_at": [None, "2031-01-02T03:04:05Z"],
     }
     assert all(entry["created_at"] for entry in entries)
     assert set(entries[0]) == {"id", "actor", "verb", "changes", "created_at"}

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from rest_framework import serializers
 
 from taskflow_core.accounts.models import User
 from taskflow_core.common.exceptions import PreconditionFailed
@@ -38,7 +39,8 @@ def _json_value(field: str, value: Any) -> Any:
     if field == "assignee":
         return value.pk if value is not None else None
     if isinstance(value, datetime):
-        return value.isoformat()
+        # The task's own representation (`...Z`), so clients can compare old/new with it.
+        return serializers.DateTimeField().to_representation(value)
     return value
 
 
