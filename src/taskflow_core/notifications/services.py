@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from taskflow_core.accounts.models import User
+from taskflow_core.emails.services import email_queue
 from taskflow_core.events.services import event_emit
 from taskflow_core.notifications.models import Notification
 from taskflow_core.notifications.serializers import notification_payload
@@ -15,7 +16,8 @@ from taskflow_core.tasks.models import Task
 def notification_create(
     *, recipient: User, type: str, task: Task | None, actor: User | None, message: str
 ) -> Notification:
-    """Persist an inbox entry and emit `notification.created` to its recipient only."""
+    """Persist an inbox entry, emit `notification.created` to its recipient only, and queue
+    its email (sent by the worker after commit) when the type and the recipient want one."""
     notification = Notification.objects.create(
         recipient=recipient, type=type, task=task, actor=actor, message=message[:500]
     )
@@ -26,6 +28,7 @@ def notification_create(
         data={"notification": notification_payload(notification)},
         recipients=[recipient.pk],
     )
+    email_queue(notification=notification)
     return notification
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parents[4]
 
@@ -61,6 +62,8 @@ INSTALLED_APPS = [
     "taskflow_core.tasks",
     "taskflow_core.notifications",
     "taskflow_core.events",
+    "taskflow_core.emails",
+    "taskflow_core.reminders",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +174,14 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "TaskFlow Pro <noreply
 
 TASKFLOW_REMINDER_LEAD_MINUTES = env_int("TASKFLOW_REMINDER_LEAD_MINUTES", 60)
 TASKFLOW_DEADLINE_SCAN_SECONDS = env_int("TASKFLOW_DEADLINE_SCAN_SECONDS", 60)
+# Email retries: attempt n waits about BACKOFF * 2**(n-1) seconds (with jitter, capped).
+TASKFLOW_EMAIL_MAX_ATTEMPTS = env_int("TASKFLOW_EMAIL_MAX_ATTEMPTS", 5)
+TASKFLOW_EMAIL_BACKOFF_SECONDS = float(os.environ.get("TASKFLOW_EMAIL_BACKOFF_SECONDS") or 10)
+TASKFLOW_EMAIL_BACKOFF_MAX_SECONDS = float(
+    os.environ.get("TASKFLOW_EMAIL_BACKOFF_MAX_SECONDS") or 600
+)
+# A pending email whose next attempt is this late lost its broker message: queue it again.
+TASKFLOW_EMAIL_REQUEUE_AFTER_SECONDS = env_int("TASKFLOW_EMAIL_REQUEUE_AFTER_SECONDS", 300)
 
 # Real-time delivery (docs/events.md). The realtime service reads the same stream variables.
 TASKFLOW_EVENT_STREAM = os.environ.get("TASKFLOW_EVENT_STREAM") or "taskflow:{events}"
@@ -186,6 +197,37 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing happens after a request's commit: give up fast when Redis is away (the email
+# requeue sweep sends what was not queued) instead of holding the request.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    # Longer than the longest email backoff, so scheduled retries are not redelivered early.
+    "visibility_timeout": 3600,
+}
+# A worker started without -Q consumes both; `-Q email` gives slow SMTP a worker of its own.
+CELERY_TASK_QUEUES = (Queue("default"), Queue("email"))
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"taskflow_core.emails.tasks.*": {"queue": "email"}}
+CELERY_BEAT_SCHEDULE = {
+    "deadline-scan": {
+        "task": "taskflow_core.reminders.tasks.deadline_scan_task",
+        "schedule": float(TASKFLOW_DEADLINE_SCAN_SECONDS),
+        # A scan nobody ran in time is superseded by the next one.
+        "options": {"expires": float(TASKFLOW_DEADLINE_SCAN_SECONDS)},
+    },
+    "email-requeue": {
+        "task": "taskflow_core.emails.tasks.email_requeue_stale_task",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,115 @@
+"""One attempt at sending one email, under a row lock so it can never go out twice."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils import timezone
+
+from taskflow_core.emails.content import email_content
+from taskflow_core.emails.models import DeliveryStatus, EmailDelivery
+
+logger = logging.getLogger(__name__)
+
+# A duplicate job may arrive before the retry it duplicates is due; it must not jump the queue.
+EARLY_TOLERANCE = timedelta(seconds=1)
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # already sent/failed, not due yet, gone, or being sent elsewhere
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    outcome: Outcome
+    retry_at: datetime | None = None
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with jitter: between half and all of base * 2**(attempts-1), capped."""
+    ceiling = min(
+        settings.TASKFLOW_EMAIL_BACKOFF_MAX_SECONDS,
+        settings.TASKFLOW_EMAIL_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0),
+    )
+    # Jitter spreads the retries of many emails that failed together (an SMTP outage).
+    return float(secrets.SystemRandom().uniform(ceiling / 2, ceiling))
+
+
+def _send(delivery: EmailDelivery) -> None:
+    content = email_content(delivery.notification)
+    if not delivery.subject:
+        delivery.subject, delivery.body_text = content.subject, content.text
+    message = EmailMultiAlternatives(
+        subject=content.subject,
+        body=content.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[delivery.to],
+    )
+    if content.html:
+        message.attach_alternative(content.html, "text/html")
+    message.send(fail_silently=False)
+
+
+def email_attempt(*, delivery_id: int) -> AttemptResult:
+    """Send the email if it is still pending and due; record the outcome on its row."""
+    with transaction.atomic():
+        # The lock is held across the SMTP exchange: a second worker skips the row instead of
+        # sending in parallel, and only sees it again once it is marked sent (or failed).
+        delivery = (
+            EmailDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related(
+                "notification__recipient", "notification__actor", "notification__task__team"
+            )
+            .filter(pk=delivery_id)
+            .first()
+        )
+        now = timezone.now()
+        if (
+            delivery is None
+            or delivery.status != DeliveryStatus.PENDING
+            or delivery.next_attempt_at > now + EARLY_TOLERANCE
+        ):
+            return AttemptResult(Outcome.SKIPPED)
+
+        delivery.attempts += 1
+        try:
+            _send(delivery)
+        except Exception as error:  # any SMTP, socket or rendering error is worth a retry
+            delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if delivery.attempts >= settings.TASKFLOW_EMAIL_MAX_ATTEMPTS:
+                delivery.status = DeliveryStatus.FAILED
+                delivery.save()
+                logger.error(
+                    "email %s to %s failed after %s attempts: %s",
+                    delivery.pk,
+                    delivery.to,
+                    delivery.attempts,
+                    delivery.last_error,
+                )
+                return AttemptResult(Outcome.FAILED)
+            delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempts))
+            delivery.save()
+            logger.warning(
+                "email %s attempt %s failed (%s); retrying at %s",
+                delivery.pk,
+                delivery.attempts,
+                delivery.last_error,
+                delivery.next_attempt_at.isoformat(),
+            )
+            return AttemptResult(Outcome.RETRY, retry_at=delivery.next_attempt_at)
+
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = timezone.now()
+        delivery.save()
+        logger.info("email %s sent to %s (attempt %s)", delivery.pk, delivery.to, delivery.attempts)
+        return AttemptResult(Outcome.SENT)
