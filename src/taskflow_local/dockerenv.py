@@ -6,14 +6,25 @@ from __future__ import annotations
 import re
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from taskflow_local.keys import ensure_jwt_keys
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-GENERATED = {
-    "SECRET_KEY": lambda: secrets.token_urlsafe(50),
-    "POSTGRES_PASSWORD": lambda: secrets.token_hex(24),  # hex: safe inside DATABASE_URL
+
+
+def _secret_key() -> str:
+    return secrets.token_urlsafe(50)
+
+
+def _postgres_password() -> str:
+    return secrets.token_hex(24)  # hex: nothing to escape inside DATABASE_URL
+
+
+GENERATED: dict[str, Callable[[], str]] = {
+    "SECRET_KEY": _secret_key,
+    "POSTGRES_PASSWORD": _postgres_password,
 }
 
 

@@ -168,7 +168,11 @@ def prepare(root: Path) -> None:
 
 def main() -> int:
     root = home()
-    prepare(root)
+    try:
+        prepare(root)
+    except subprocess.CalledProcessError as error:
+        print(f"`{shlex.join(error.cmd[1:])}` failed (see above); nothing started.", flush=True)
+        return error.returncode or 1
     ports = Ports.from_environment()
     nginx = nginx_binary()
     if nginx is not None:
