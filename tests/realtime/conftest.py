@@ -1,0 +1,109 @@
+"""Realtime integration fixtures: uvicorn processes on free ports, tokens, socket clients."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from rest_framework_simplejwt.tokens import AccessToken
+
+from taskflow_core.accounts.models import User
+from tests.events.conftest import event_stream, stream_redis
+from tests.realtime.client import SocketClient
+from tests.support.processes import ServerProcess, free_port, python_module, service_env
+
+__all__ = ["event_stream", "stream_redis"]
+
+
+@dataclass
+class Realtime:
+    process: ServerProcess
+    port: int
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def health(self) -> httpx.Response:
+        return httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=10)
+
+    def client(self) -> SocketClient:
+        return SocketClient(self.ws_url)
+
+    def wait_for_connections(self, count: int, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.health().json()["connections"] == count:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} open connections, have {self.health().json()}")
+
+
+def realtime_env(**extra: str) -> dict[str, str]:
+    """The test environment minus every signing secret: realtime gets the public key only."""
+    env = service_env(**extra)
+    for name in ("JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "SECRET_KEY", "DATABASE_URL"):
+        env.pop(name, None)
+    return env
+
+
+@pytest.fixture
+def start_realtime(event_stream: str) -> Iterator[Callable[..., Realtime]]:
+    started: list[ServerProcess] = []
+
+    def start(**extra_env: str) -> Realtime:
+        port = free_port()
+        env = realtime_env(TASKFLOW_EVENT_STREAM=event_stream, **extra_env)
+        args = python_module(
+            "uvicorn", "taskflow_realtime.app:app", "--host", "127.0.0.1", "--port", str(port)
+        )
+        process = ServerProcess([*args, "--log-level", "warning"], env=env, port=port)
+        started.append(process.start())
+        return Realtime(process=process, port=port)
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def realtime(start_realtime: Callable[..., Realtime]) -> Realtime:
+    return start_realtime()
+
+
+def access_token(user: User, lifetime: timedelta | None = None, **claims: Any) -> str:
+    token = AccessToken.for_user(user)
+    if lifetime is not None:
+        token.set_exp(lifetime=lifetime)
+    for name, value in claims.items():
+        token[name] = value
+    return str(token)
+
+
+@pytest.fixture
+def token_for() -> Callable[..., str]:
+    return access_token
+
+
+def assert_unique_ids(frames: list[dict[str, Any]]) -> None:
+    ids = [frame["id"] for frame in frames]
+    assert len(ids) == len(set(ids)), ids
+
+
+def stream_id_key(frame: dict[str, Any]) -> tuple[int, int]:
+    ms, seq = frame["id"].split("-")
+    return int(ms), int(seq)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what or condition}")
