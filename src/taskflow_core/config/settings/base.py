@@ -219,8 +219,8 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-scan": {
         "task": "taskflow_core.reminders.tasks.deadline_scan_task",
         "schedule": float(TASKFLOW_DEADLINE_SCAN_SECONDS),
-        # A scan nobody ran in time is superseded by the next one.
-        "options": {"expires": float(TASKFLOW_DEADLINE_SCAN_SECONDS)},
+        # A scan nobody ran in time is superseded by later ones: no pile-up after an outage.
+        "options": {"expires": float(max(TASKFLOW_DEADLINE_SCAN_SECONDS, 10))},
     },
     "email-requeue": {
         "task": "taskflow_core.emails.tasks.email_requeue_stale_task",
