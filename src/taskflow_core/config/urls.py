@@ -16,3 +16,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
 ]
+
+# JSON, like every other API error, when no view ran at all (e.g. /api/v1/teams/abc/).
+handler400 = "taskflow_core.common.http_errors.bad_request"
+handler404 = "taskflow_core.common.http_errors.not_found"
+handler500 = "taskflow_core.common.http_errors.server_error"

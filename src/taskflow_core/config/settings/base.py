@@ -155,6 +155,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Two `role` fields with different choice sets need names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "TeamRoleEnum": "taskflow_core.teams.models.Role",
+        "AddableTeamRoleEnum": "taskflow_core.teams.models.ADDABLE_ROLES",
+    },
 }
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
