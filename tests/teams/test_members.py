@@ -235,3 +235,15 @@ def test_removing_a_member_unassigns_their_tasks_in_that_team(
 
     task.refresh_from_db()
     assert task.assignee is None
+
+
+def test_a_member_leaving_gives_up_their_tasks_in_that_team(
+    alice: User, bob: User, team: Team, api: Api
+) -> None:
+    task = task_create(team=team, actor=alice, title="Ship it", assignee=bob)
+
+    assert api(bob).delete(member_url(team, bob)).status_code == 204
+
+    task.refresh_from_db()
+    assert task.assignee is None
+    assert "bob" not in roles(team)

@@ -64,7 +64,7 @@ class TeamListCreateApi(APIView):
 
     @extend_schema(
         operation_id="teams_list",
-        summary="The teams I belong to",
+        summary="The teams I belong to, by name, each with my role",
         responses={200: TeamOutputSerializer(many=True), **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
@@ -114,6 +114,8 @@ class TeamMemberListAddApi(APIView):
     @extend_schema(
         operation_id="teams_members_list",
         summary="A team's members: owner first, then admins, then members",
+        description="Paginated like every list (`{count, next, previous, results}`); each "
+        "item is `{user: {id, username}, role, joined_at}`.",
         responses={200: MemberOutputSerializer(many=True), **error_responses(401, 404)},
     )
     def get(self, request: Request, team_id: int) -> Response:
