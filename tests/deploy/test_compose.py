@@ -135,6 +135,7 @@ def test_the_committed_env_example_holds_no_real_secret() -> None:
         if line and not line.startswith("#")
     )
     assert values["SECRET_KEY"].startswith("replace-")
+    assert len(values["SECRET_KEY"]) < 32  # so production settings refuse the placeholder
     assert values["POSTGRES_PASSWORD"].startswith("replace-")
     generated = dict(
         line.split("=", 1)
