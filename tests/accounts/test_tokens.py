@@ -218,3 +218,12 @@ def test_refresh_for_a_deleted_or_deactivated_user_is_401(
 
     assert post(REFRESH, {"refresh": gone_refresh})[0] == 401
     assert post(REFRESH, {"refresh": inactive_refresh})[0] == 401
+
+
+def test_a_refresh_token_naming_no_user_is_401() -> None:
+    status, body = post(REFRESH, {"refresh": str(RefreshToken())})
+    assert status == 401
+    assert body == {
+        "detail": "No active account found for the given token.",
+        "code": "token_not_valid",
+    }

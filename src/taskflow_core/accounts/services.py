@@ -82,7 +82,8 @@ def token_pair_refresh(*, refresh: str) -> TokenPair:
     )
     if BlacklistedToken.objects.filter(token=outstanding).exists():
         raise TokenError("Token is blacklisted")
-    user = User.objects.filter(pk=token[jwt_settings.USER_ID_CLAIM], is_active=True).first()
+    user_id = token.get(jwt_settings.USER_ID_CLAIM)
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
     if user is None:
         raise TokenError("No active account found for the given token.")
     BlacklistedToken.objects.create(token=outstanding)
