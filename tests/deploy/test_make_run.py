@@ -1,4 +1,5 @@
-"""`make run` from a fresh clone: the whole stack becomes healthy behind nginx, and Ctrl-C (SIGINT
+"""`make run` from a fresh clone: the whole stack becomes healthy behind nginx, `make demo`
+shows a notification arriving through it, and Ctrl-C (SIGINT
 to the foreground process group, as a terminal sends it) leaves no process behind, checked PID by
 PID, the embedded PostgreSQL and Redis included.
 
@@ -145,6 +146,15 @@ def test_make_run_gets_healthy_and_ctrl_c_leaves_no_process_behind(clone: Path) 
         wait_healthy(f"{gateway}/realtime/health", make, log)
         assert httpx.get(f"{gateway}/api/docs/").status_code == 200
         assert httpx.get(f"{gateway}/static/admin/css/base.css").status_code == 200
+
+        # A newcomer's next command: the demo finds the gateway and sees the notification.
+        demo = subprocess.run(
+            ["make", "demo"], cwd=clone, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        assert f"connected to ws://127.0.0.1:{ports['GATEWAY']}/ws" in demo.stdout
+        assert "notification.created" in demo.stdout
+        assert "Latency from sending the PATCH to the socket:" in demo.stdout
 
         # Celery and the relay print their readiness late; collect until everything is seen.
         deadline = time.monotonic() + STARTUP

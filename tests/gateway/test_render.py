@@ -1,0 +1,62 @@
+"""The renderer pastes values into nginx syntax, so it must refuse what could change the config."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from taskflow_local.gateway import Gateway, nginx_binary, render, write
+
+
+def gateway(tmp_path: Path, **overrides: object) -> Gateway:
+    options: dict[str, object] = {
+        "listen": "127.0.0.1:8080",
+        "core_servers": ("127.0.0.1:8000", "127.0.0.1:8010"),
+        "realtime_servers": ("127.0.0.1:8001", "127.0.0.1:8002", "127.0.0.1:8003"),
+        "prefix": tmp_path / "nginx",
+    }
+    options.update(overrides)
+    return Gateway(**options)  # type: ignore[arg-type]
+
+
+def test_every_upstream_server_is_rendered_and_nginx_accepts_the_config(tmp_path: Path) -> None:
+    conf = render(gateway(tmp_path))
+    for port in (8000, 8010, 8001, 8002, 8003):
+        assert f"server 127.0.0.1:{port} max_fails=3 fail_timeout=5s;" in conf
+    assert "{{" not in conf
+    binary = nginx_binary()
+    assert binary is not None, "nginx is required (.ci/run installs it)"
+    path = write(gateway(tmp_path))
+    check = subprocess.run(
+        [binary, "-t", "-p", f"{tmp_path / 'nginx'}/", "-c", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"core_servers": ("127.0.0.1:8000; include /etc/passwd",)},
+        {"realtime_servers": ("realtime:8001 backup",)},
+        {"realtime_servers": ()},
+        {"listen": "8080 default_server"},
+        {"client_max_body_size": "1m; client_max_body_size 0"},
+        {"auth_rate": "100r/h"},
+    ],
+)
+def test_values_that_would_change_the_config_are_refused(
+    tmp_path: Path, overrides: dict[str, object]
+) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 (the message names the field; any is fine)
+        gateway(tmp_path, **overrides)
+
+
+@pytest.mark.parametrize("path", ["/srv/static files", '/srv/"static', "/srv/static;"])
+def test_paths_that_would_need_quoting_are_refused(tmp_path: Path, path: str) -> None:
+    with pytest.raises(ValueError, match="nginx paths"):
+        render(gateway(tmp_path, static_root=Path(path)))
