@@ -3,7 +3,9 @@ static files and a log that never holds a token."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import http.server
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,15 +88,13 @@ def test_a_body_over_the_limit_is_refused_with_413(
     )
     assert response.status_code == 413
     assert response.json() == {"detail": "Request body too large (limit 1m)."}
-    # Just under the limit is buffered (to the prefix's temp dir) and reaches the core, which
-    # answers this read-only endpoint with 405.
-    near = gateway_post(
-        gateway,
-        "/api/v1/health/",
-        content=b"x" * (1024 * 1024 - 1024),
-        headers={"Content-Type": "application/json"},
-    )
-    assert near.status_code == 405
+    # Just under the limit is buffered (in the prefix's temp dir) and reaches the core, which
+    # parses all of it and names the oversized field.
+    credentials = {"username": "x" * (1024 * 1024 - 1024), "password": "guess"}
+    near = gateway_post(gateway, "/api/v1/auth/token/", json=credentials)
+    assert near.status_code == 400
+    assert list(near.json()) == ["username"]
+    assert len(near.request.content) > 1024 * 1024 - 1024
 
 
 def test_repeated_bad_logins_are_answered_429_and_other_routes_stay_open(
@@ -140,3 +140,61 @@ def test_access_log_never_holds_a_token(
     assert "POST /api/v1/auth/token/refresh/ HTTP/1.1" in log
     for secret in (access, str(refresh), access.split(".")[2], "Bearer"):
         assert secret not in log
+
+
+class RecordingUpstream(http.server.ThreadingHTTPServer):
+    """Stands in for core and realtime to show what nginx forwards (nginx itself is real)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, str]]] = []
+        super().__init__(("127.0.0.1", 0), RecordingHandler)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server_address[1]}"
+
+
+class RecordingHandler(http.server.BaseHTTPRequestHandler):
+    server: RecordingUpstream
+
+    def do_GET(self) -> None:
+        self.server.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def recording_upstream() -> Iterator[RecordingUpstream]:
+    upstream = RecordingUpstream()
+    thread = threading.Thread(target=upstream.serve_forever, daemon=True)
+    thread.start()
+    yield upstream
+    upstream.shutdown()
+    upstream.server_close()
+    thread.join()
+
+
+def test_client_address_scheme_host_and_upgrade_are_forwarded(
+    start_gateway: StartGateway, recording_upstream: RecordingUpstream
+) -> None:
+    upstream = recording_upstream.address
+    gateway = start_gateway([upstream], [upstream])
+    with gateway.client() as client:
+        assert client.get("/api/v1/anything/?q=1").status_code == 200
+        upgrade = {"Upgrade": "websocket", "Connection": "Upgrade"}
+        assert client.get("/ws", headers=upgrade).status_code == 200
+    (api_path, api), (ws_path, ws) = recording_upstream.seen
+    assert api_path == "/api/v1/anything/?q=1"
+    assert ws_path == "/ws"
+    for headers in (api, ws):
+        assert headers["x-forwarded-for"] == "127.0.0.1"
+        assert headers["x-forwarded-proto"] == "http"
+        assert headers["x-real-ip"] == "127.0.0.1"
+        assert headers["host"] == f"127.0.0.1:{gateway.port}"
+    assert ws["upgrade"] == "websocket"
+    assert ws["connection"] == "upgrade"
+    assert "upgrade" not in api
