@@ -16,6 +16,7 @@ else:
 class DeadlineAlertAdmin(ModelAdminBase):
     list_display = ["id", "task", "kind", "due_at", "recipient", "created_at"]
     list_filter = ["kind"]
+    list_select_related = ["task", "recipient"]
     readonly_fields = ["task", "kind", "due_at", "recipient", "created_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
