@@ -12,6 +12,7 @@ import logging
 
 from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocketDisconnect
 
 from taskflow_events.codec import decode_client_frame, encode_frame
@@ -82,13 +83,24 @@ async def _replay(
     after = parse_stream_id(last_event_id)
     # An id that is not ours (unparseable, or from a stream Redis no longer has) cannot be
     # caught up from: the client re-reads the REST API, as for an id older than the window.
-    if after is None or not await stream.can_replay_after(after):
+    try:
+        replayable = after is not None and await stream.can_replay_after(after)
+    except RedisError as exc:
+        logger.warning("cannot check the replay window (%s); asking the client to resync", exc)
+        replayable = False
+    if after is None or not replayable:
         await websocket.send_text(encode_frame(ResyncFrame()))
         return None
     last = after
-    async for stream_id, frame in stream.replay(user_id, after):
-        await websocket.send_text(frame)
-        last = stream_id
+    try:
+        async for stream_id, frame in stream.replay(user_id, after):
+            await websocket.send_text(frame)
+            last = stream_id
+    except RedisError as exc:
+        # Redis went away mid-replay: what was sent is in order; the client fills the rest
+        # from the REST API, and live events resume when the stream is back.
+        logger.warning("replay interrupted (%s); asking the client to resync", exc)
+        await websocket.send_text(encode_frame(ResyncFrame()))
     return last
 
 

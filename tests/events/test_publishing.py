@@ -143,3 +143,32 @@ def test_a_redis_outage_never_fails_the_write(
     assert event.published_at is None
     assert event.stream_id == ""
     assert event.data["task"]["id"] == task.pk
+
+
+def test_the_relay_sets_aside_a_row_that_breaks_the_contract_and_goes_on(
+    event_stream: str, stream_redis: redis.Redis, team: Team, alice: User
+) -> None:
+    long_ago = timezone.now() - timedelta(seconds=5)
+    broken = OutboxEvent.objects.create(
+        name="task.exploded",
+        team_id=team.pk,
+        actor=None,
+        data={},
+        recipients=[alice.pk],
+        occurred_at=long_ago,
+    )
+    task_create(team=team, actor=alice, title="fine")
+    OutboxEvent.objects.exclude(pk=broken.pk).update(
+        published_at=None, stream_id="", occurred_at=long_ago
+    )
+    stream_redis.delete(event_stream)
+    for key in stream_redis.scan_iter(match=f"{event_stream}:published:*"):
+        stream_redis.delete(key)
+    relay = OutboxRelay(poll_seconds=0.1, grace_seconds=2, retention_seconds=3600)
+    assert relay.publish_pending() == 2
+    broken.refresh_from_db()
+    assert broken.stream_id == "rejected"
+    assert [event["event"] for _, _, event in stream_events(stream_redis, event_stream)] == [
+        "task.created"
+    ]
+    assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()

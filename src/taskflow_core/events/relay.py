@@ -15,6 +15,7 @@ from datetime import timedelta
 import redis
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
+from pydantic import ValidationError
 
 from taskflow_core.events.models import OutboxEvent
 from taskflow_core.events.publishing import outbox_event_publish
@@ -22,6 +23,7 @@ from taskflow_core.events.publishing import outbox_event_publish
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 5.0
+REJECTED = "rejected"  # stream_id of a row that cannot be encoded (see `reject`)
 PRUNE_EVERY_SECONDS = 60.0
 
 
@@ -43,10 +45,21 @@ class OutboxRelay:
             )[: self.batch_size]
         )
         for row in rows:
-            outbox_event_publish(event=row)
+            try:
+                outbox_event_publish(event=row)
+            except ValidationError:
+                self.reject(row)
         if rows:
             logger.info("relay published %d outbox event(s)", len(rows))
         return len(rows)
+
+    def reject(self, row: OutboxEvent) -> None:
+        """A row that does not fit the event contract can never be published; retrying it
+        forever would hold up every row behind it. Mark it, loudly, and move on."""
+        logger.exception("outbox event %s does not fit the event contract; not published", row.pk)
+        OutboxEvent.objects.filter(pk=row.pk).update(
+            published_at=timezone.now(), stream_id=REJECTED
+        )
 
     def prune(self) -> int:
         """Delete published rows past the retention (unpublished rows are never pruned)."""
