@@ -46,11 +46,11 @@ class EmbeddedRedis:
         self.workdir.mkdir(parents=True, exist_ok=True)
         args = [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port)]
         args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
-        log = (self.workdir / "redis.log").open("ab")
+        args += ["--logfile", str(self.workdir / "redis.log")]
         # Own session: Ctrl-C in the terminal must not stop Redis before the processes using it;
         # stop() ends it once they are gone.
         self.process = subprocess.Popen(  # noqa: S603
-            args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -20,11 +20,6 @@ from tests.support.processes import ServerProcess, free_port, service_env
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.integration,
-    # EmbeddedRedis.start leaves its log file handle to the garbage collector (not ours to fix
-    # here); ignore exactly that, nothing else.
-    pytest.mark.filterwarnings(
-        r"ignore:Exception ignored in.*redis\.log:pytest.PytestUnraisableExceptionWarning"
-    ),
 ]
 
 
