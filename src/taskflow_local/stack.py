@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import threading
@@ -166,15 +167,36 @@ def prepare(root: Path) -> None:
     subprocess.run([*manage, "collectstatic", "--no-input", "-v", "0"], check=True)  # noqa: S603
 
 
+def ports_in_use(ports: Ports, with_gateway: bool) -> list[int]:
+    """Ports another program already holds: better said now than as a crash mid-start."""
+    wanted = [ports.api, *ports.realtime, *([ports.gateway] if with_gateway else [])]
+    taken = []
+    for port in wanted:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                taken.append(port)
+    return taken
+
+
 def main() -> int:
     root = home()
+    ports = Ports.from_environment()
+    nginx = nginx_binary()
+    taken = ports_in_use(ports, nginx is not None)
+    if taken:
+        print(
+            f"Port(s) {', '.join(map(str, taken))} already in use (another `make run`?). Stop it,"
+            " or choose others: TASKFLOW_API_PORT, TASKFLOW_REALTIME_PORT, TASKFLOW_GATEWAY_PORT.",
+            flush=True,
+        )
+        return 1
     try:
         prepare(root)
     except subprocess.CalledProcessError as error:
         print(f"`{shlex.join(error.cmd[1:])}` failed (see above); nothing started.", flush=True)
         return error.returncode or 1
-    ports = Ports.from_environment()
-    nginx = nginx_binary()
     if nginx is not None:
         write(gateway_for(ports, root))
     manager = Manager()

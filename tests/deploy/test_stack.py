@@ -3,11 +3,20 @@ what each process is given, and what the user is told."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
-from taskflow_local.stack import Ports, banner, environment_for, gateway_for, processes
+from taskflow_local.stack import (
+    Ports,
+    banner,
+    environment_for,
+    gateway_for,
+    ports_in_use,
+    processes,
+)
+from tests.support.processes import free_port
 
 PORTS = Ports(api=8000, realtime=(8001, 8002), gateway=8080)
 
@@ -64,3 +73,14 @@ def test_ports_and_process_count_come_from_the_environment(
     monkeypatch.setenv("TASKFLOW_REALTIME_PROCESSES", "3")
     monkeypatch.setenv("TASKFLOW_GATEWAY_PORT", "9080")
     assert Ports.from_environment() == Ports(api=9000, realtime=(9001, 9002, 9003), gateway=9080)
+
+
+def test_ports_already_taken_are_reported_before_anything_starts() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        free = free_port()
+        ports = Ports(api=free, realtime=(taken,), gateway=taken)
+        assert ports_in_use(ports, with_gateway=False) == [taken]
+        assert ports_in_use(ports, with_gateway=True) == [taken, taken]
