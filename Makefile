@@ -29,8 +29,9 @@ run: install
 demo: install
 	$(BIN)/python -m taskflow_local.demo
 
+# Interactive; or non-interactive with DJANGO_SUPERUSER_USERNAME/_EMAIL/_PASSWORD set.
 superuser: install
-	$(LOCAL) $(BIN)/python manage.py createsuperuser
+	$(LOCAL) $(BIN)/python manage.py createsuperuser $(if $(DJANGO_SUPERUSER_USERNAME),--no-input)
 
 # deploy/.env with fresh secrets and the JWT key pair for `docker compose -f deploy/compose.yaml up`.
 docker-env: install
