@@ -56,5 +56,13 @@ contracts: install
 pytest: install
 	$(LOCAL) $(BIN)/pytest $(PYTEST_ARGS)
 
+# Benchmarks P1-P6 (bench/): short mode in a few minutes; full mode holds P3's sockets 10 minutes.
+# They work in a `<database>_bench` database of their own and rewrite bench/RESULTS.md.
+bench: install
+	$(LOCAL) $(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-full: install
+	$(LOCAL) $(BIN)/python -m bench --full $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .taskflow .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,88 @@
+"""How big and how long each benchmark runs: `short` for `make bench`, `full` for `bench-full`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    repeats: int
+    # P1 push latency
+    p1_sockets: int
+    p1_team_size: int
+    p1_rate: float
+    p1_seconds: float
+    # P2 API throughput
+    p2_clients: int
+    p2_seconds: float
+    # P3 idle sockets (held side by side on both servers; CPU/RSS sampled per window)
+    p3_sockets: int
+    p3_hold_seconds: float
+    p3_windows: int
+    p3_ping_interval: float
+    # P4 fan-out
+    p4_members: int
+    p4_single_events: int
+    p4_burst: int
+    # P5 slow SMTP
+    p5_rate: float
+    p5_seconds: float
+    p5_slow_delay: float
+    # P6 deadline scan
+    p6_tasks: int
+    p6_scans: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+SHORT = Mode(
+    name="short",
+    repeats=3,
+    p1_sockets=1000,
+    p1_team_size=10,
+    p1_rate=100.0,
+    p1_seconds=6.0,
+    p2_clients=16,
+    p2_seconds=4.0,
+    p3_sockets=10_000,
+    p3_hold_seconds=30.0,
+    p3_windows=3,
+    p3_ping_interval=5.0,
+    p4_members=5000,
+    p4_single_events=10,
+    p4_burst=10,
+    p5_rate=30.0,
+    p5_seconds=6.0,
+    p5_slow_delay=2.0,
+    p6_tasks=100_000,
+    p6_scans=10,
+)
+
+FULL = Mode(
+    name="full",
+    repeats=5,
+    p1_sockets=1000,
+    p1_team_size=10,
+    p1_rate=100.0,
+    p1_seconds=30.0,
+    p2_clients=16,
+    p2_seconds=15.0,
+    p3_sockets=10_000,
+    p3_hold_seconds=600.0,
+    p3_windows=10,
+    p3_ping_interval=20.0,
+    p4_members=5000,
+    p4_single_events=30,
+    p4_burst=20,
+    p5_rate=30.0,
+    p5_seconds=20.0,
+    p5_slow_delay=2.0,
+    p6_tasks=100_000,
+    p6_scans=30,
+)
+
+MODES = {"short": SHORT, "full": FULL}

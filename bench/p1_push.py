@@ -1,0 +1,279 @@
+"""P1 push latency: HTTP response → the assignee's socket has the event.
+
+1,000 sockets are open (teams of 10); tasks are created through the API at 100/s, each
+assigned to a member other than its creator. For every `201` the time its response arrived is
+compared with the time the assignee's socket received that task's `task.created` (and, kept
+alongside, its `notification.created`). Both clocks are this process's CLOCK_MONOTONIC. The
+event can beat the response (it is published on commit, before the response is written): such
+latencies are negative and kept as measured.
+
+Baseline, in the same run and the same process: raw Redis PUBLISH → SUBSCRIBE at the same rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+from contextlib import ExitStack
+from typing import Any
+
+import redis.asyncio as aioredis
+import uvloop
+
+from bench import services
+from bench.context import HOST, Context
+from bench.database import access_token, close_django_connections, make_team, make_users
+from bench.httpclient import Request, Response, open_loop
+from bench.report import row
+from bench.stats import latency_summary, over_repeats, ratio, spread
+from bench.wsclient import WsClient, open_many
+
+TARGET_P99_MS = 5.0
+TARGET_RATIO = 15.0
+
+
+def _seed(ctx: Context) -> tuple[list[tuple[int, list[int]]], dict[int, str]]:
+    mode = ctx.mode
+    users = make_users("p1u", mode.p1_sockets)
+    teams: list[tuple[int, list[int]]] = []
+    for start in range(0, len(users), mode.p1_team_size):
+        members = users[start : start + mode.p1_team_size]
+        team = make_team(f"p1 team {start // mode.p1_team_size}", members[0], members)
+        teams.append((team.pk, [user.pk for user in members]))
+    tokens = {user.pk: access_token(user) for user in users}
+    return teams, tokens
+
+
+async def redis_baseline(url: str, rate: float, seconds: float) -> list[float]:
+    """PUBLISH at `rate`/s; latency = subscriber received - just before PUBLISH was sent."""
+    channel = f"bench:p1:{os.getpid()}"
+    subscriber = aioredis.Redis.from_url(url)
+    publisher = aioredis.Redis.from_url(url)
+    pubsub = subscriber.pubsub()
+    await pubsub.subscribe(channel)
+    received: dict[int, float] = {}
+
+    async def read() -> None:
+        async for message in pubsub.listen():
+            if message["type"] == "message":
+                received[int(message["data"])] = time.monotonic()
+
+    reader = asyncio.create_task(read())
+    await publisher.ping()
+    sent: dict[int, float] = {}
+    begin = time.monotonic()
+    for index in range(int(rate * seconds)):
+        delay = begin + index / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent[index] = time.monotonic()
+        await publisher.publish(channel, str(index))
+    await asyncio.sleep(0.5)  # the last messages are well within this
+    reader.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await reader
+    await pubsub.aclose()
+    await subscriber.aclose()
+    await publisher.aclose()
+    return [received[index] - sent[index] for index in sent if index in received]
+
+
+def _event_key(message: dict[str, Any]) -> tuple[str, int] | None:
+    if message.get("type") != "event":
+        return None
+    data = message.get("data") or {}
+    if message.get("event") == "task.created":
+        return "task", int(data["task"]["id"])
+    if message.get("event") == "notification.created":
+        task = (data.get("notification") or {}).get("task")
+        if isinstance(task, dict):
+            task = task.get("id")
+        return ("notification", int(task)) if task is not None else None
+    return None
+
+
+class PushPhase:
+    """One repeat of the API side: writes at `rate`, then match responses with arrivals."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        api_port: int,
+        teams: list[tuple[int, list[int]]],
+        tokens: dict[int, str],
+    ) -> None:
+        self.ctx, self.api_port, self.teams, self.tokens = ctx, api_port, teams, tokens
+        self.arrivals: list[tuple[float, int, bytes]] = []
+        self.created: dict[int, tuple[int, float]] = {}  # task id -> (assignee, response at)
+        self.statuses: dict[int, int] = {}
+
+    def on_message(self, client: WsClient, now: float, raw: bytes) -> None:
+        self.arrivals.append((now, client.user_id or 0, raw))
+
+    def _assignment(self, index: int) -> tuple[int, int, int]:
+        team_id, members = self.teams[index % len(self.teams)]
+        others = members[1:]
+        return team_id, members[0], others[(index // len(self.teams)) % len(others)]
+
+    def make(self, repeat: int) -> Any:
+        def request(index: int) -> Request:
+            team_id, actor, assignee = self._assignment(index)
+            body = {"team": team_id, "title": f"P1 {repeat}-{index}", "assignee": assignee}
+            return Request("POST", "/api/v1/tasks/", body, self.ctx.bearer(self.tokens[actor]))
+
+        return request
+
+    def on_response(self, index: int, response: Response) -> None:
+        self.statuses[response.status] = self.statuses.get(response.status, 0) + 1
+        if response.status == 201:
+            _, _, assignee = self._assignment(index)
+            self.created[int(response.json()["id"])] = (assignee, response.received_at)
+
+    async def run(self, repeat: int) -> dict[str, Any]:
+        mode = self.ctx.mode
+        self.arrivals.clear()
+        self.created.clear()
+        self.statuses.clear()
+        load = await open_loop(
+            HOST,
+            self.api_port,
+            self.make(repeat),
+            mode.p1_rate,
+            mode.p1_seconds,
+            on_response=self.on_response,
+        )
+        await asyncio.sleep(1.5)  # let the last events arrive
+        first_seen: dict[tuple[str, int, int], float] = {}
+        for now, user, raw in self.arrivals:
+            key = _event_key(json.loads(raw))
+            if key is not None:
+                first_seen.setdefault((key[0], key[1], user), now)
+        task_latencies: list[float] = []
+        notification_latencies: list[float] = []
+        missing = 0
+        for task_id, (assignee, responded) in self.created.items():
+            seen = first_seen.get(("task", task_id, assignee))
+            if seen is None:
+                missing += 1
+            else:
+                task_latencies.append(seen - responded)
+            noted = first_seen.get(("notification", task_id, assignee))
+            if noted is not None:
+                notification_latencies.append(noted - responded)
+        api = [response.latency for response in load.ok(201)]
+        return {
+            "writes": len(load.responses),
+            "statuses": {str(code): count for code, count in self.statuses.items()},
+            "errors": load.errors[:5],
+            "missing_events": missing,
+            "frames_received": len(self.arrivals),
+            "latencies_s": task_latencies,
+            "notification_latencies_s": notification_latencies,
+            "api_latency": latency_summary(api),
+            **latency_summary(task_latencies),
+            "notification_p99_ms": latency_summary(notification_latencies)["p99_ms"],
+        }
+
+
+async def _measure(
+    ctx: Context,
+    api_port: int,
+    realtime_port: int,
+    teams: list[tuple[int, list[int]]],
+    tokens: dict[int, str],
+) -> dict[str, Any]:
+    ctx.log(f"P1: opening {len(tokens)} sockets")
+    clients, errors = await open_many(HOST, realtime_port, list(tokens.values()))
+    if errors:
+        ctx.log(f"P1: {len(errors)} sockets failed to open, e.g. {errors[0]}")
+    phase = PushPhase(ctx, api_port, teams, tokens)
+    for client in clients:
+        client.messages.clear()
+        client.on_message = phase.on_message
+    repeats: list[dict[str, Any]] = []
+    for repeat in range(ctx.mode.repeats):
+        baseline = latency_summary(
+            raw_baseline := await redis_baseline(
+                ctx.redis_url, ctx.mode.p1_rate, ctx.mode.p1_seconds
+            )
+        )
+        baseline["latencies_s"] = raw_baseline  # type: ignore[assignment]
+        subject = await phase.run(repeat)
+        ctx.log(
+            f"P1 repeat {repeat + 1}: push p50 {subject['p50_ms']:.2f} ms p99"
+            f" {subject['p99_ms']:.2f} ms (missing {subject['missing_events']}); redis p99"
+            f" {baseline['p99_ms']:.3f} ms; api p99 {subject['api_latency']['p99_ms']:.1f} ms"
+        )
+        repeats.append({"subject": subject, "baseline": baseline})
+    dropped = sum(1 for client in clients if not client.is_open)
+    for client in clients:
+        client.close()
+    return {
+        "sockets_open": len(clients),
+        "socket_errors": errors[:5],
+        "dropped": dropped,
+        "repeats": repeats,
+    }
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    teams, tokens = _seed(ctx)
+    close_django_connections()
+    with ExitStack() as stack:
+        core = services.core_api(ctx.env)
+        stack.callback(core.stop)
+        relay = services.relay(ctx.env)
+        stack.callback(relay.stop)
+        realtime = services.realtime(ctx.env)
+        stack.callback(realtime.stop)
+        services.wait_healthy(f"http://{HOST}:{realtime.port}/health")
+        measured = uvloop.run(_measure(ctx, core.port or 0, realtime.port or 0, teams, tokens))
+    services.celery_purge(ctx.env)  # assignment emails nobody will send
+    return summarise(measured)
+
+
+def summarise(measured: dict[str, Any]) -> dict[str, Any]:
+    repeats = measured["repeats"]
+    subject = [repeat["subject"] for repeat in repeats]
+    baseline = [repeat["baseline"] for repeat in repeats]
+    p50, p99 = over_repeats(subject, "p50_ms"), over_repeats(subject, "p99_ms")
+    base_p50, base_p99 = over_repeats(baseline, "p50_ms"), over_repeats(baseline, "p99_ms")
+    pairs = list(zip(subject, baseline, strict=True))
+    p50_ratio = spread([ratio(s["p50_ms"], b["p50_ms"]) for s, b in pairs])
+    p99_ratio = spread([ratio(s["p99_ms"], b["p99_ms"]) for s, b in pairs])
+    missing = spread([float(s["missing_events"]) for s in subject])
+    return {
+        "title": "push latency, HTTP response → assignee's socket",
+        "rows": [
+            row("p50 push latency", "ms", p50, baseline=base_p50, ratio=p50_ratio),
+            row(
+                "p99 push latency",
+                "ms",
+                p99,
+                baseline=base_p99,
+                ratio=p99_ratio,
+                target=f"≤ {TARGET_P99_MS:g} ms",
+                met=p99["median"] <= TARGET_P99_MS,
+            ),
+            row(
+                "p99 push latency ÷ Redis p99",
+                "x",
+                p99_ratio,
+                target=f"≤ {TARGET_RATIO:g}x",
+                met=p99_ratio["median"] <= TARGET_RATIO,
+            ),
+            row("events missing", "", missing, target="0", met=missing["max"] == 0),
+        ],
+        "figures": {
+            "notification.created p99 ms": over_repeats(subject, "notification_p99_ms"),
+            "API p99 ms (POST /api/v1/tasks/)": spread(
+                [s["api_latency"]["p99_ms"] for s in subject]
+            ),
+        },
+        "setup": {key: value for key, value in measured.items() if key != "repeats"}
+        | {"repeats": len(repeats)},
+        "raw": repeats,
+    }
