@@ -63,6 +63,20 @@ def gateway_for(ports: Ports, root: Path) -> Gateway:
     )
 
 
+def realtime_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """uvicorn as the realtime service runs everywhere (stack, tests, benchmarks).
+
+    permessage-deflate is off: its zlib state costs ~45 KiB per socket (two thirds of an idle
+    socket's memory), and event frames are small JSON that gains little from compression.
+    """
+    return [
+        *(sys.executable, "-m", "uvicorn", "taskflow_realtime.app:app"),
+        *("--host", host, "--port", str(port), "--no-access-log"),
+        *("--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"),
+        *("--ws-per-message-deflate", "false"),
+    ]
+
+
 def processes(ports: Ports, root: Path, nginx: str | None) -> dict[str, list[str]]:
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "taskflow_core.config.celery_app"]
@@ -81,11 +95,7 @@ def processes(ports: Ports, root: Path, nginx: str | None) -> dict[str, list[str
     }
     for index, port in enumerate(ports.realtime, start=1):
         name = "realtime" if len(ports.realtime) == 1 else f"realtime{index}"
-        commands[name] = [
-            *(python, "-m", "uvicorn", "taskflow_realtime.app:app"),
-            *("--host", "127.0.0.1", "--port", str(port), "--no-access-log"),
-            *("--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"),
-        ]
+        commands[name] = realtime_command(port)
     if nginx is not None:
         commands["nginx"] = nginx_command(gateway_for(ports, root), nginx)
     return commands

@@ -20,6 +20,7 @@ from taskflow_local.gateway import (
     nginx_command,
     write,
 )
+from taskflow_local.stack import realtime_command
 from tests.support.processes import ServerProcess, free_port, python_module, service_env
 
 # Generous: a loaded 2-core machine can stall a request for seconds; assertions stay strict.
@@ -95,9 +96,7 @@ def realtime(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Itera
     try:
         for _ in range(2):
             port = free_port()
-            args = python_module(
-                "uvicorn", "taskflow_realtime.app:app", "--host", "127.0.0.1", "--port", str(port)
-            )
+            args = realtime_command(port)
             servers.append(ServerProcess(args, env=env, port=port, startup_timeout=60).start())
             wait_until_ok(f"http://127.0.0.1:{port}/health")
         yield [f"127.0.0.1:{server.port}" for server in servers]

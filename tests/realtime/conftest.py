@@ -13,9 +13,10 @@ import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
 from taskflow_core.accounts.models import User
+from taskflow_local.stack import realtime_command
 from tests.events.conftest import event_stream, stream_redis
 from tests.realtime.client import SocketClient
-from tests.support.processes import ServerProcess, free_port, python_module, service_env
+from tests.support.processes import ServerProcess, free_port, service_env
 
 __all__ = ["event_stream", "stream_redis"]
 
@@ -59,9 +60,7 @@ def start_realtime(event_stream: str) -> Iterator[Callable[..., Realtime]]:
     def start(**extra_env: str) -> Realtime:
         port = free_port()
         env = realtime_env(TASKFLOW_EVENT_STREAM=event_stream, **extra_env)
-        args = python_module(
-            "uvicorn", "taskflow_realtime.app:app", "--host", "127.0.0.1", "--port", str(port)
-        )
+        args = realtime_command(port)
         process = ServerProcess([*args, "--log-level", "warning"], env=env, port=port)
         started.append(process.start())
         return Realtime(process=process, port=port)
