@@ -4,8 +4,13 @@
 assigned to a member other than its creator. For every `201` the time its response arrived is
 compared with the time the assignee's socket received that task's `task.created` (and, kept
 alongside, its `notification.created`). Both clocks are this process's CLOCK_MONOTONIC. The
-event can beat the response (it is published on commit, before the response is written): such
-latencies are negative and kept as measured.
+event usually beats the response (it is published on commit, before the response is written);
+the raw, negative, latencies are kept, and the figure held against the target counts such an
+event as 0 ("the assignee had it by the time the writer knew it was saved").
+
+A second, stricter view, independent of the response: the event's `occurred_at` (stamped by
+the core inside the writing transaction, just before commit) → the socket receiving it, on the
+wall clock both processes share.
 
 Baseline, in the same run and the same process: raw Redis PUBLISH → SUBSCRIBE at the same rate.
 """
@@ -18,6 +23,7 @@ import json
 import os
 import time
 from contextlib import ExitStack
+from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -109,6 +115,7 @@ class PushPhase:
         self.arrivals: list[tuple[float, int, bytes]] = []
         self.created: dict[int, tuple[int, float]] = {}  # task id -> (assignee, response at)
         self.statuses: dict[int, int] = {}
+        self.wall_offset = 0.0
 
     def on_message(self, client: WsClient, now: float, raw: bytes) -> None:
         self.arrivals.append((now, client.user_id or 0, raw))
@@ -137,6 +144,7 @@ class PushPhase:
         self.arrivals.clear()
         self.created.clear()
         self.statuses.clear()
+        self.wall_offset = time.time() - time.monotonic()
         load = await open_loop(
             HOST,
             self.api_port,
@@ -147,10 +155,15 @@ class PushPhase:
         )
         await asyncio.sleep(1.5)  # let the last events arrive
         first_seen: dict[tuple[str, int, int], float] = {}
+        from_write: list[float] = []
         for now, user, raw in self.arrivals:
-            key = _event_key(json.loads(raw))
-            if key is not None:
-                first_seen.setdefault((key[0], key[1], user), now)
+            message = json.loads(raw)
+            key = _event_key(message)
+            if key is not None and (key[0], key[1], user) not in first_seen:
+                first_seen[(key[0], key[1], user)] = now
+                if key[0] == "task" and self.created.get(key[1], (None,))[0] == user:
+                    occurred = datetime.fromisoformat(message["occurred_at"]).timestamp()
+                    from_write.append(now + self.wall_offset - occurred)
         task_latencies: list[float] = []
         notification_latencies: list[float] = []
         missing = 0
@@ -171,6 +184,11 @@ class PushPhase:
             "missing_events": missing,
             "frames_received": len(self.arrivals),
             "latencies_s": task_latencies,
+            "write_latencies_s": from_write,
+            "before_response_share": sum(1 for value in task_latencies if value < 0)
+            / max(len(task_latencies), 1),
+            "clamped": latency_summary([max(value, 0.0) for value in task_latencies]),
+            "write": latency_summary(from_write),
             "notification_latencies_s": notification_latencies,
             "api_latency": latency_summary(api),
             **latency_summary(task_latencies),
@@ -203,9 +221,12 @@ async def _measure(
         baseline["latencies_s"] = raw_baseline  # type: ignore[assignment]
         subject = await phase.run(repeat)
         ctx.log(
-            f"P1 repeat {repeat + 1}: push p50 {subject['p50_ms']:.2f} ms p99"
-            f" {subject['p99_ms']:.2f} ms (missing {subject['missing_events']}); redis p99"
-            f" {baseline['p99_ms']:.3f} ms; api p99 {subject['api_latency']['p99_ms']:.1f} ms"
+            f"P1 repeat {repeat + 1}: response->socket p50 {subject['p50_ms']:.2f} ms p99"
+            f" {subject['p99_ms']:.2f} ms ({subject['before_response_share']:.0%} before the"
+            f" response); write->socket p50 {subject['write']['p50_ms']:.2f} ms p99"
+            f" {subject['write']['p99_ms']:.2f} ms; missing {subject['missing_events']};"
+            f" redis p99 {baseline['p99_ms']:.3f} ms; api p99"
+            f" {subject['api_latency']['p99_ms']:.1f} ms"
         )
         repeats.append({"subject": subject, "baseline": baseline})
     dropped = sum(1 for client in clients if not client.is_open)
@@ -239,36 +260,57 @@ def summarise(measured: dict[str, Any]) -> dict[str, Any]:
     repeats = measured["repeats"]
     subject = [repeat["subject"] for repeat in repeats]
     baseline = [repeat["baseline"] for repeat in repeats]
-    p50, p99 = over_repeats(subject, "p50_ms"), over_repeats(subject, "p99_ms")
-    base_p50, base_p99 = over_repeats(baseline, "p50_ms"), over_repeats(baseline, "p99_ms")
     pairs = list(zip(subject, baseline, strict=True))
-    p50_ratio = spread([ratio(s["p50_ms"], b["p50_ms"]) for s, b in pairs])
-    p99_ratio = spread([ratio(s["p99_ms"], b["p99_ms"]) for s, b in pairs])
+
+    def nested(view: str, key: str) -> dict[str, float]:
+        return spread([s[view][key] for s in subject])
+
+    def ratios(view: str | None, key: str) -> dict[str, float]:
+        return spread([ratio((s[view] if view else s)[key], b[key]) for s, b in pairs])
+
+    clamped_p99, p99_ratio = nested("clamped", "p99_ms"), ratios("clamped", "p99_ms")
+    base_p50, base_p99 = over_repeats(baseline, "p50_ms"), over_repeats(baseline, "p99_ms")
     missing = spread([float(s["missing_events"]) for s in subject])
     return {
         "title": "push latency, HTTP response → assignee's socket",
         "rows": [
-            row("p50 push latency", "ms", p50, baseline=base_p50, ratio=p50_ratio),
             row(
-                "p99 push latency",
+                "p99 response → socket (an event there first counts 0)",
                 "ms",
-                p99,
+                clamped_p99,
                 baseline=base_p99,
                 ratio=p99_ratio,
                 target=f"≤ {TARGET_P99_MS:g} ms",
-                met=p99["median"] <= TARGET_P99_MS,
+                met=clamped_p99["median"] <= TARGET_P99_MS,
             ),
             row(
-                "p99 push latency ÷ Redis p99",
+                "p99 response → socket ÷ Redis p99",
                 "x",
                 p99_ratio,
                 target=f"≤ {TARGET_RATIO:g}x",
                 met=p99_ratio["median"] <= TARGET_RATIO,
             ),
+            row(
+                "p50 write (occurred_at) → socket",
+                "ms",
+                nested("write", "p50_ms"),
+                baseline=base_p50,
+                ratio=ratios("write", "p50_ms"),
+            ),
+            row(
+                "p99 write (occurred_at) → socket",
+                "ms",
+                nested("write", "p99_ms"),
+                baseline=base_p99,
+                ratio=ratios("write", "p99_ms"),
+            ),
             row("events missing", "", missing, target="0", met=missing["max"] == 0),
         ],
         "figures": {
-            "notification.created p99 ms": over_repeats(subject, "notification_p99_ms"),
+            "raw response → socket p50 ms (negative: event first)": over_repeats(subject, "p50_ms"),
+            "raw response → socket p99 ms": over_repeats(subject, "p99_ms"),
+            "share of events before the response": over_repeats(subject, "before_response_share"),
+            "notification.created p99 ms (raw)": over_repeats(subject, "notification_p99_ms"),
             "API p99 ms (POST /api/v1/tasks/)": spread(
                 [s["api_latency"]["p99_ms"] for s in subject]
             ),
