@@ -53,6 +53,16 @@ class RunningGateway:
     def access_log(self) -> str:
         return self.gateway.access_log.read_text()
 
+    def access_log_with(self, text: str, timeout: float = 10.0) -> str:
+        """The access log once it holds `text`: nginx writes a line after the response has gone
+        out (for a socket, when it closes), so a test waits for it rather than racing it."""
+        deadline = time.monotonic() + timeout
+        log = self.access_log()
+        while text not in log and time.monotonic() < deadline:
+            time.sleep(0.05)
+            log = self.access_log()
+        return log
+
 
 StartGateway = Callable[..., RunningGateway]
 

@@ -114,7 +114,7 @@ def test_assignment_reaches_the_assignees_socket_through_the_gateway(
     assert inbox.status_code == 200
     assert [item["id"] for item in inbox.json()["results"]] == [notification["id"]]
 
-    log = gateway.access_log()
+    log = gateway.access_log_with("GET /ws HTTP/1.1")
     assert "GET /ws HTTP/1.1" in log
     for token in tokens:
         assert token not in log
