@@ -46,6 +46,7 @@ checks: lint typecheck contracts pytest
 lint: install
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
+	$(BIN)/hadolint deploy/Dockerfile
 
 typecheck: install
 	$(LOCAL) $(BIN)/mypy
