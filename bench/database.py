@@ -61,7 +61,10 @@ def service_environment(database_url: str) -> dict[str, str]:
     env.setdefault("JWT_ACCESS_MINUTES", "120")
     repo_src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
     repo = os.path.dirname(repo_src)
-    env["PYTHONPATH"] = os.pathsep.join([repo_src, repo])
+    # BENCH_PYTHONPATH goes first: a patched copy of a package can be measured side by side
+    # with the checked-in one before the change is made (profile, patch, compare).
+    extra = [path for path in os.environ.get("BENCH_PYTHONPATH", "").split(os.pathsep) if path]
+    env["PYTHONPATH"] = os.pathsep.join([*extra, repo_src, repo])
     return env
 
 
