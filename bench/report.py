@@ -89,9 +89,12 @@ def _clean(value: Any) -> Any:
 
 
 def save(results: dict[str, Any], record: bool = True) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    """Write the run's JSON; when recording, also fold it into latest.json and RESULTS.md
+    (an unrecorded run, `--no-record`, leaves its JSON under .taskflow/bench/ only)."""
+    directory = RESULTS_DIR if record else REPO / ".taskflow" / "bench" / "results"
+    directory.mkdir(parents=True, exist_ok=True)
     stamp = results["meta"]["date"].replace(":", "").replace("-", "")[:15]
-    path = RESULTS_DIR / f"{stamp}-{results['meta']['mode']['name']}.json"
+    path = directory / f"{stamp}-{results['meta']['mode']['name']}.json"
     path.write_text(json.dumps(_clean(results), indent=1) + "\n")
     if record:
         latest: dict[str, Any] = json.loads(LATEST.read_text()) if LATEST.exists() else {}
