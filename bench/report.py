@@ -230,6 +230,11 @@ def plot_p1(repeats: list[dict[str, Any]], meta: dict[str, Any]) -> None:
         for repeat in repeats
         for value in repeat["subject"].get("write_latencies_s", [])
     ]
+    publishes = [
+        value * 1000
+        for repeat in repeats
+        for value in repeat["subject"].get("publish_latencies_s", [])
+    ]
     redis = [value * 1000 for repeat in repeats for value in repeat["baseline"]["latencies_s"]]
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     floor = 0.01  # log axis: an event that beat the HTTP response is drawn at 0.01 ms
@@ -237,6 +242,7 @@ def plot_p1(repeats: list[dict[str, Any]], meta: dict[str, Any]) -> None:
     for values, label in (
         (push, f"HTTP response → socket ({before} before the response, drawn at 0.01)"),
         (writes, "write (occurred_at, in the transaction) → socket"),
+        (publishes, "publish (Redis stream id, ms) → socket"),
         (redis, "baseline: Redis PUBLISH → SUBSCRIBE"),
     ):
         if not values:
