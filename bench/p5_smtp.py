@@ -4,8 +4,9 @@ The core (gunicorn) and a real Celery worker (the commands `make run` uses) send
 aiosmtpd server on 127.0.0.1 (`bench/smtp_sink.py`). Tasks are created at a fixed rate (open
 loop, latency counted from each request's scheduled time), each assigned to another member, so
 every request queues an assignment email. Phases alternate within each repeat (their order
-flips every repeat): the SMTP server answers instantly, or after 2 s per message. The queue is
-purged between phases so that one phase's backlog does not run during the next. The ratio is
+flips every repeat): the SMTP server answers instantly, or after 2 s per message. Each phase
+gets a fresh worker (started before, stopped after) and the queues are purged between phases,
+so that one phase's backlog or retries do not run during the next. The ratio is
 p99 with the slow server ÷ p99 with the instant one, per repeat.
 """
 
@@ -54,8 +55,35 @@ def _phase(
     }
 
 
+def _phase_with_worker(
+    ctx: Context,
+    env: dict[str, str],
+    api: int,
+    smtp_port: int,
+    delay: float,
+    tag: str,
+    seed: tuple[int, list[int], list[str]],
+) -> dict[str, Any]:
+    """One phase with its own SMTP server and a fresh worker, so that no retry or backlog of
+    one phase (a worker keeps retries with a countdown in memory) runs during the next."""
+    count_file = LOG_DIR / f"smtp-{tag}.count"
+    services.celery_purge(env)  # messages a stopping worker handed back to the queue
+    with ExitStack() as stack:
+        sink = services.smtp_sink(smtp_port, delay, count_file, env)
+        stack.callback(sink.stop)
+        worker = services.celery_worker(env)
+        stack.callback(worker.stop)
+        worker.wait_for_output("ready.", timeout=60)
+        team, users, tokens = seed
+        phase = _phase(ctx, api, team, users, tokens, tag)
+        time.sleep(1.0)  # the worker keeps sending meanwhile
+    phase["emails_received"] = int(count_file.read_text() or 0)
+    services.celery_purge(env)
+    return phase
+
+
 def run(ctx: Context) -> dict[str, Any]:
-    team, users, tokens = _seed(ctx)
+    seed = _seed(ctx)
     close_django_connections()
     smtp_port = free_port()
     env = ctx.env | {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port)}
@@ -63,30 +91,16 @@ def run(ctx: Context) -> dict[str, Any]:
     with ExitStack() as stack:
         core = services.core_api(env)
         stack.callback(core.stop)
-        worker = services.celery_worker(env)
-        stack.callback(worker.stop)
-        # Warm-up (discarded): worker and gunicorn threads boot, connections open.
-        warmup = services.smtp_sink(smtp_port, 0.0, LOG_DIR / "smtp-warmup.count", env)
-        try:
-            _phase(ctx, core.port or 0, team, users, tokens, "warm-up")
-        finally:
-            warmup.stop()
-        services.celery_purge(env)
+        _phase_with_worker(ctx, env, core.port or 0, smtp_port, 0.0, "warm-up", seed)  # discarded
         for repeat in range(ctx.mode.repeats):
             delays = [0.0, ctx.mode.p5_slow_delay]
             if repeat % 2:
                 delays.reverse()
             result: dict[str, Any] = {}
             for delay in delays:
-                count_file = LOG_DIR / f"smtp-{repeat}-{delay:g}.count"
-                sink = services.smtp_sink(smtp_port, delay, count_file, env)
-                try:
-                    phase = _phase(ctx, core.port or 0, team, users, tokens, f"{repeat}-{delay:g}")
-                    time.sleep(1.0)  # the worker keeps sending meanwhile
-                finally:
-                    sink.stop()
-                phase["emails_received"] = int(count_file.read_text() or 0)
-                services.celery_purge(env)
+                phase = _phase_with_worker(
+                    ctx, env, core.port or 0, smtp_port, delay, f"{repeat}-{delay:g}", seed
+                )
                 result["baseline" if delay == 0 else "subject"] = phase
             ctx.log(
                 f"P5 repeat {repeat + 1}: API p99 {result['subject']['p99_ms']:.1f} ms with slow"

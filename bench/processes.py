@@ -146,6 +146,18 @@ class Service:
                 self.profiler.wait()
             self.profiler = None
 
+    def wait_for_output(self, text: str, timeout: float) -> None:
+        """Wait until the process has written `text` to its log (e.g. celery's "ready.")."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log_path.read_text(errors="replace"):
+                return
+            if not self.alive():
+                break
+            time.sleep(0.1)
+        tail = self.log_path.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"{self.name} did not say {text!r} within {timeout}s:\n{tail}")
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
