@@ -69,8 +69,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "taskflow_core.common.content_security.ContentSecurityPolicyMiddleware",
+    "taskflow_core.common.middleware.ApiJsonMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "taskflow_core.common.middleware.SlashlessApiCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -118,6 +120,11 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Request bodies: the gateway refuses more than this too (client_max_body_size).
+TASKFLOW_MAX_BODY_BYTES = env_int("TASKFLOW_MAX_BODY_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = TASKFLOW_MAX_BODY_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("TASKFLOW_STATIC_ROOT", str(BASE_DIR / ".taskflow" / "static")))
 
@@ -127,7 +134,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["taskflow_core.common.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "taskflow_core.common.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
