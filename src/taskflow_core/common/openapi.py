@@ -33,6 +33,7 @@ _DESCRIPTIONS = {
     404: "Not found, or not visible to you (e.g. a team you are not a member of).",
     409: "The request conflicts with the current state.",
     412: "`If-Match` names a version that is no longer current; fetch the resource again.",
+    429: "Too many requests: try again after the `Retry-After` header's seconds.",
 }
 
 

@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("taskflow_core.common.urls")),
     path("", include("taskflow_core.accounts.urls")),
+    path("", include("taskflow_core.identity.urls")),
     path("", include("taskflow_core.teams.urls")),
     path("", include("taskflow_core.tasks.urls")),
     path("", include("taskflow_core.notifications.urls")),
@@ -13,7 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
 ]
 

@@ -20,24 +20,39 @@ from redis.commands.core import Script
 from redis.retry import Retry
 
 from taskflow_core.events.models import OutboxEvent
-from taskflow_events.codec import encode_event, event_from_dict
+from taskflow_events.codec import (
+    control_from_dict,
+    encode_control,
+    encode_event,
+    event_from_dict,
+)
+from taskflow_events.control import Revoke
 
 logger = logging.getLogger(__name__)
 
-# KEYS: stream, marker. ARGV: event, recipients, maxlen, approximate, min id, marker ttl.
+# KEYS: stream, marker, revoked-key. ARGV: payload, recipients, maxlen, approximate, min id,
+# marker ttl, payload field (`e` an event, `c` a control message), revoked-before (unix seconds,
+# '' unless the entry revokes a user's tokens), revoked-key ttl.
 PUBLISH_LUA = """
 local existing = redis.call('GET', KEYS[2])
 if existing then return existing end
 local id
 if ARGV[4] == '1' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'r', ARGV[2], 'e', ARGV[1])
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'r', ARGV[2], ARGV[7], ARGV[1])
 else
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '*', 'r', ARGV[2], 'e', ARGV[1])
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '*', 'r', ARGV[2], ARGV[7], ARGV[1])
 end
 if ARGV[5] ~= '0' then
   redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[5])
 end
 redis.call('SET', KEYS[2], id, 'EX', ARGV[6])
+if ARGV[8] ~= '' then
+  -- Never lower the cut-off: the relay may publish an older revocation after a newer one.
+  local current = redis.call('GET', KEYS[3])
+  if not current or tonumber(current) < tonumber(ARGV[8]) then
+    redis.call('SET', KEYS[3], ARGV[8], 'EX', ARGV[9])
+  end
+end
 return id
 """
 
@@ -78,6 +93,27 @@ def event_text(event: OutboxEvent) -> str:
     )
 
 
+CONTROL_PREFIX = "control."  # outbox rows named `control.<kind>` are control messages
+
+
+def is_control(event: OutboxEvent) -> bool:
+    return event.name.startswith(CONTROL_PREFIX)
+
+
+def revoked_key(user_id: int) -> str:
+    """`<stream>:revoked:<user>` = the latest revocation cut-off (unix seconds), read by the
+    realtime service at `auth`; it lives as long as an access token (docs/events.md)."""
+    return f"{settings.TASKFLOW_EVENT_STREAM}:revoked:{user_id}"
+
+
+def _payload(event: OutboxEvent) -> tuple[str, str, Revoke | None]:
+    """(stream field, text, revocation) for an outbox row; validated against the contract."""
+    if is_control(event):
+        control = control_from_dict(event.data)
+        return "c", encode_control(control), control if isinstance(control, Revoke) else None
+    return "e", event_text(event), None
+
+
 def published_marker_key(event: OutboxEvent) -> str:
     # The time part keeps markers of a recreated database (ids restart at 1) from matching.
     occurred_us = int(event.occurred_at.timestamp() * 1_000_000)
@@ -90,15 +126,24 @@ def outbox_event_publish(*, event: OutboxEvent) -> str:
     maxlen = settings.TASKFLOW_EVENT_STREAM_MAXLEN
     max_age_ms = settings.TASKFLOW_EVENT_STREAM_MAX_AGE_SECONDS * 1000
     min_id = int(time.time() * 1000) - max_age_ms if max_age_ms > 0 else 0
+    field, text, revoke = _payload(event)
+    access_seconds = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
     raw_id = script(
-        keys=[settings.TASKFLOW_EVENT_STREAM, published_marker_key(event)],
+        keys=[
+            settings.TASKFLOW_EVENT_STREAM,
+            published_marker_key(event),
+            revoked_key(revoke.user if revoke else 0),
+        ],
         args=[
-            event_text(event),
+            text,
             ",".join(str(user_id) for user_id in event.recipients),
             maxlen,
             "1" if maxlen >= APPROXIMATE_TRIM_FROM else "0",
             min_id,
             settings.TASKFLOW_EVENT_PUBLISHED_TTL_SECONDS,
+            field,
+            str(revoke.before) if revoke else "",
+            max(access_seconds, 1),
         ],
         client=client,
     )

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "taskflow_core.events",
     "taskflow_core.emails",
     "taskflow_core.reminders",
+    "taskflow_core.identity",
 ]
 
 MIDDLEWARE = [
@@ -130,7 +131,7 @@ STATIC_ROOT = Path(env("TASKFLOW_STATIC_ROOT", str(BASE_DIR / ".taskflow" / "sta
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "taskflow_core.accounts.authentication.RevocableJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -141,7 +142,23 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "taskflow_core.common.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Behind the gateway the client's address is the last X-Forwarded-For entry (nginx appends
+    # it); set 0 when clients reach the core directly, or they could pick their own address.
+    "NUM_PROXIES": env_int("TASKFLOW_NUM_PROXIES", 1),
 }
+
+# Auth endpoint limits (common/throttling.py), "<count>/<second|minute|hour|day>".
+TASKFLOW_THROTTLE_RATES = {
+    "login": env("TASKFLOW_THROTTLE_LOGIN", "20/minute"),
+    "register": env("TASKFLOW_THROTTLE_REGISTER", "20/hour"),
+    "refresh": env("TASKFLOW_THROTTLE_REFRESH", "60/minute"),
+    "password": env("TASKFLOW_THROTTLE_PASSWORD", "10/hour"),
+    "verify_email": env("TASKFLOW_THROTTLE_VERIFY_EMAIL", "20/hour"),
+    "verify_email_resend": env("TASKFLOW_THROTTLE_VERIFY_EMAIL_RESEND", "5/hour"),
+}
+TASKFLOW_EMAIL_VERIFICATION_MAX_AGE_SECONDS = env_int(
+    "TASKFLOW_EMAIL_VERIFICATION_MAX_AGE_SECONDS", 3 * 86_400
+)
 
 SIMPLE_JWT = {
     "ALGORITHM": "RS256",
