@@ -58,6 +58,12 @@ class Gateway:
                 raise ValueError(f"invalid {name}: {value!r}")
 
     @property
+    def auth_retry_after(self) -> int:
+        """Seconds until the auth zone admits one more request: one interval of its rate."""
+        count, unit = self.auth_rate.split("r/")
+        return max(1, -(-(60 if unit == "m" else 1) // int(count)))
+
+    @property
     def conf_path(self) -> Path:
         return self.prefix / "nginx.conf"
 
@@ -106,6 +112,7 @@ def render(gateway: Gateway, template: Path = TEMPLATE) -> str:
         "client_max_body_size": gateway.client_max_body_size,
         "auth_rate": gateway.auth_rate,
         "auth_burst": str(gateway.auth_burst),
+        "auth_retry_after": str(gateway.auth_retry_after),
         "worker_user": f"user {gateway.worker_user};" if gateway.worker_user else "",
     }
 

@@ -77,18 +77,21 @@ def realtime_command(port: int, host: str = "127.0.0.1") -> list[str]:
     ]
 
 
+def core_command(port: int, workers: int = 2, threads: int = 8) -> list[str]:
+    """gunicorn as the core runs everywhere (stack, tests, benchmarks); its settings, the safe
+    access log among them, are in `taskflow_core/config/gunicorn.py`."""
+    return [
+        *(sys.executable, "-m", "gunicorn", "-c", "python:taskflow_core.config.gunicorn"),
+        "taskflow_core.config.wsgi",
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)),
+    ]
+
+
 def processes(ports: Ports, root: Path, nginx: str | None) -> dict[str, list[str]]:
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "taskflow_core.config.celery_app"]
     commands: dict[str, list[str]] = {
-        "core": [
-            *(python, "-m", "gunicorn", "taskflow_core.config.wsgi"),
-            *("--bind", f"127.0.0.1:{ports.api}", "--workers", "2", "--threads", "8"),
-            # The default control socket is one per user ($HOME/.gunicorn): two stacks would clash.
-            "--no-control-socket",
-            # %(U)s is the path without its query string: nothing secret reaches the log.
-            *("--access-logfile", "-", "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(L)ss'),
-        ],
+        "core": core_command(ports.api),
         "relay": [python, "manage.py", "relay_outbox"],
         "worker": [*celery, "worker", "-l", "info", "--concurrency", "2"],
         "beat": [*celery, "beat", "-l", "info", "-s", str(root / "celerybeat-schedule")],

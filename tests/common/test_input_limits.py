@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.test import Client
 from django.conf import LazySettings
+from django.test import Client
 from rest_framework.test import APIClient
 
 from taskflow_core.accounts.models import User
@@ -171,7 +171,10 @@ def test_task_text_lengths(api: Api, alice: User, team: Team, field: str, longes
     client = api(alice)
     body = {"team": team.pk, "title": "Ship"}
 
-    assert client.post("/api/v1/tasks/", body | {field: "x" * longest}, format="json").status_code == 201
+    assert (
+        client.post("/api/v1/tasks/", body | {field: "x" * longest}, format="json").status_code
+        == 201
+    )
     too_long = client.post("/api/v1/tasks/", body | {field: "x" * (longest + 1)}, format="json")
     assert list(assert_json_error(too_long, 400)) == [field]
 

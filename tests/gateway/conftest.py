@@ -20,8 +20,8 @@ from taskflow_local.gateway import (
     nginx_command,
     write,
 )
-from taskflow_local.stack import realtime_command
-from tests.support.processes import ServerProcess, free_port, python_module, service_env
+from taskflow_local.stack import core_command, realtime_command
+from tests.support.processes import ServerProcess, free_port, service_env
 
 # Generous: a loaded 2-core machine can stall a request for seconds; assertions stay strict.
 HTTP_TIMEOUT = 30.0
@@ -79,12 +79,7 @@ def core(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[
     with django_db_blocker.unblock():
         env = service_env()
     port = free_port()
-    args = python_module(
-        "gunicorn",
-        "taskflow_core.config.wsgi",
-        *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket"),
-    )
-    with ServerProcess(args, env=env, port=port, startup_timeout=60):
+    with ServerProcess(core_command(port), env=env, port=port, startup_timeout=60):
         # Django loads lazily: the first requests on a loaded machine can take seconds.
         wait_until_ok(f"http://127.0.0.1:{port}/api/v1/health/")
         yield f"127.0.0.1:{port}"

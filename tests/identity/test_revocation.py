@@ -70,9 +70,12 @@ def test_a_password_change_ends_every_session(alice: User) -> None:
 
     assert response.status_code == 204
     assert_every_session_ended(earlier, current)
-    assert APIClient().post(
-        TOKEN, {"username": "alice", "password": PASSWORD}, format="json"
-    ).status_code == 401
+    assert (
+        APIClient()
+        .post(TOKEN, {"username": "alice", "password": PASSWORD}, format="json")
+        .status_code
+        == 401
+    )
     # Signing in again, even within the same second, gives a session that works.
     fresh = sign_in("alice", NEW_PASSWORD)
     assert bearer(fresh["access"]).get(ME).status_code == 200
@@ -90,7 +93,7 @@ def test_a_password_change_ends_every_session(alice: User) -> None:
 def test_a_refused_password_change_names_the_field_and_ends_nothing(
     alice: User, body: dict[str, str], field: str
 ) -> None:
-    earlier, current = sessions("alice")
+    _, current = sessions("alice")
 
     response = bearer(current["access"]).post(PASSWORD_URL, body, format="json")
 
@@ -125,9 +128,12 @@ def test_deactivation_ends_every_session(alice: User) -> None:
     user_deactivate(user=alice)
 
     assert_every_session_ended(earlier, current)
-    assert APIClient().post(
-        TOKEN, {"username": "alice", "password": PASSWORD}, format="json"
-    ).status_code == 401
+    assert (
+        APIClient()
+        .post(TOKEN, {"username": "alice", "password": PASSWORD}, format="json")
+        .status_code
+        == 401
+    )
 
 
 def test_deactivation_from_the_admin_ends_every_session(

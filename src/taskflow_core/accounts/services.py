@@ -29,7 +29,7 @@ EMAIL_TAKEN = "A user with that email already exists."
 
 
 def username_normalize(username: str) -> str:
-    """NFKC, as Django does: `ａｌｉｃｅ` and `alice` are one name."""
+    """NFKC, as Django does: fullwidth `alice` (U+FF41...) and `alice` are one name."""
     return str(User.normalize_username(username))
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.commands.core import Script
 from redis.retry import Retry
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from taskflow_core.events.models import OutboxEvent
 from taskflow_events.codec import (
@@ -127,7 +128,7 @@ def outbox_event_publish(*, event: OutboxEvent) -> str:
     max_age_ms = settings.TASKFLOW_EVENT_STREAM_MAX_AGE_SECONDS * 1000
     min_id = int(time.time() * 1000) - max_age_ms if max_age_ms > 0 else 0
     field, text, revoke = _payload(event)
-    access_seconds = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+    access_seconds = int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
     raw_id = script(
         keys=[
             settings.TASKFLOW_EVENT_STREAM,

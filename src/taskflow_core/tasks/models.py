@@ -1,6 +1,6 @@
 from django.conf import settings
-from django.core.validators import MaxLengthValidator
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 

@@ -58,9 +58,7 @@ class TeamListCreateApi(APIView):
     pagination_class = Pagination  # read by the schema generator
 
     class InputSerializer(serializers.Serializer[Any]):
-        name = serializers.CharField(
-            max_length=TEAM_NAME_MAX_LENGTH, validators=[single_line_text]
-        )
+        name = serializers.CharField(max_length=TEAM_NAME_MAX_LENGTH, validators=[single_line_text])
 
         class Meta:
             ref_name = "TeamCreateInput"

@@ -5,29 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("accounts", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='email_verified_at',
-            field=models.DateTimeField(blank=True, help_text='When the address was confirmed; unverified gets no mail.', null=True),
+            model_name="user",
+            name="email_verified_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the address was confirmed; unverified gets no mail.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='tokens_valid_after',
-            field=models.DateTimeField(blank=True, help_text='Access tokens issued before this are refused (password change, logout everywhere, deactivation).', null=True),
+            model_name="user",
+            name="tokens_valid_after",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Access tokens issued before this are refused (password change, logout everywhere, deactivation).",
+                null=True,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('username'), name='user_username_ci_unique', violation_error_message='A user with that username already exists.'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("username"),
+                name="user_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), name='user_email_ci_unique', violation_error_message='A user with that email already exists.'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("email"),
+                name="user_email_ci_unique",
+                violation_error_message="A user with that email already exists.",
+            ),
         ),
     ]

@@ -5,20 +5,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tasks', '0001_initial'),
+        ("tasks", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='task',
-            name='description',
-            field=models.TextField(blank=True, default='', validators=[django.core.validators.MaxLengthValidator(20000), django.core.validators.RegexValidator('[\\x00-\\x08\\x0b-\\x1f\\x7f]', code='control_character', inverse_match=True, message='Control characters other than newline and tab are not allowed.')]),
+            model_name="task",
+            name="description",
+            field=models.TextField(
+                blank=True,
+                default="",
+                validators=[
+                    django.core.validators.MaxLengthValidator(20000),
+                    django.core.validators.RegexValidator(
+                        "[\\x00-\\x08\\x0b-\\x1f\\x7f]",
+                        code="control_character",
+                        inverse_match=True,
+                        message="Control characters other than newline and tab are not allowed.",
+                    ),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='task',
-            name='title',
-            field=models.CharField(max_length=200, validators=[django.core.validators.RegexValidator('[\\x00-\\x1f\\x7f]', code='control_character', inverse_match=True, message='Control characters (such as line breaks) are not allowed.')]),
+            model_name="task",
+            name="title",
+            field=models.CharField(
+                max_length=200,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "[\\x00-\\x1f\\x7f]",
+                        code="control_character",
+                        inverse_match=True,
+                        message="Control characters (such as line breaks) are not allowed.",
+                    )
+                ],
+            ),
         ),
     ]

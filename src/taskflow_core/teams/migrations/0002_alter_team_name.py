@@ -5,15 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('teams', '0001_initial'),
+        ("teams", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='team',
-            name='name',
-            field=models.CharField(max_length=200, validators=[django.core.validators.RegexValidator('[\\x00-\\x1f\\x7f]', code='control_character', inverse_match=True, message='Control characters (such as line breaks) are not allowed.')]),
+            model_name="team",
+            name="name",
+            field=models.CharField(
+                max_length=200,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "[\\x00-\\x1f\\x7f]",
+                        code="control_character",
+                        inverse_match=True,
+                        message="Control characters (such as line breaks) are not allowed.",
+                    )
+                ],
+            ),
         ),
     ]
