@@ -83,5 +83,9 @@ def notification_email_queue(*, notification: Notification) -> EmailDelivery | N
         return None
     content = notification_email_content(notification)
     return email_queue(
-        to=recipient.email, subject=content.subject, text=content.text, html=content.html
+        to=recipient.email,
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
+        recipient=recipient,
     )
