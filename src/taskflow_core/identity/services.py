@@ -9,17 +9,15 @@ entry in the event stream written by the outbox in the same transaction (docs/ev
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 
 from taskflow_core.accounts.models import User
 from taskflow_core.accounts.services import user_create, user_tokens_revoke
 from taskflow_core.accounts.verification import email_verification_token
+from taskflow_core.emails.services import email_queue
 from taskflow_core.events.services import event_emit
 from taskflow_events.control import Revoke
 
@@ -51,14 +49,12 @@ def verification_email_text(*, user: User, token: str) -> tuple[str, str]:
 
 @transaction.atomic
 def user_email_verification_send(*, user: User) -> bool:
-    """Queue a verification email for an unverified address (after commit); False if the
-    address is already verified."""
+    """Queue a verification email for an unverified address in the mail outbox (sent by the
+    worker after commit); False if the address is already verified."""
     if user.email_verified_at is not None or not user.email:
         return False
     subject, body = verification_email_text(user=user, token=email_verification_token(user))
-    transaction.on_commit(
-        partial(send_mail, subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-    )
+    email_queue(to=user.email, subject=subject, text=body, recipient=user)
     return True
 
 
