@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from taskflow_core.accounts.models import User
 from taskflow_core.accounts.verification import email_verification_token
+from taskflow_core.emails.models import EmailDelivery
 from tests.conftest import PASSWORD
 
 REGISTER = "/api/v1/auth/register/"
@@ -53,10 +54,12 @@ def register(captured: DjangoCaptureOnCommitCallbacks) -> User:
 
 
 def test_registering_emails_a_token_that_verifies_the_address_once(
-    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    eager: None, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     carol = register(django_capture_on_commit_callbacks)
     assert mail.outbox[0].to == ["Carol@example.com"]
+    # Through the mail outbox, like every email: recorded for the account, sent once.
+    assert EmailDelivery.objects.get().recipient == carol
     token = emailed_token()
     assert token not in mail.outbox[0].subject
     assert bearer(carol).get(ME).json()["email_verified"] is False
@@ -98,7 +101,7 @@ def test_a_token_for_a_previous_address_is_refused() -> None:
 
 
 def test_resend_sends_a_fresh_token_to_an_unverified_address(
-    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    eager: None, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     carol = User.objects.create_user(username="carol", email="c@example.com", password=PASSWORD)
     client = bearer(carol)
