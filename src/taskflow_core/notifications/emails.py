@@ -73,12 +73,14 @@ def notification_email_content(
 
 def notification_email_queue(*, notification: Notification) -> EmailDelivery | None:
     """Inside the caller's transaction: queue the email this notification deserves, if any
-    (its type is emailed, and the recipient has email on and an address)."""
+    (its type is emailed, and the recipient has email on and a verified address: the product
+    never mails an address whose owner has not confirmed it)."""
     recipient = notification.recipient
     if (
         notification.type not in EMAILED_TYPES
         or not recipient.email_notifications
         or not recipient.email
+        or not recipient.email_verified
     ):
         return None
     content = notification_email_content(notification)

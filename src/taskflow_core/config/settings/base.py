@@ -209,6 +209,9 @@ TASKFLOW_EMAIL_BACKOFF_SECONDS = float(os.environ.get("TASKFLOW_EMAIL_BACKOFF_SE
 TASKFLOW_EMAIL_BACKOFF_MAX_SECONDS = float(
     os.environ.get("TASKFLOW_EMAIL_BACKOFF_MAX_SECONDS") or 600
 )
+# At most CAP emails queued to one address per WINDOW (a flood of assignments, say); 0 = no cap.
+TASKFLOW_EMAIL_RECIPIENT_CAP = env_int("TASKFLOW_EMAIL_RECIPIENT_CAP", 5)
+TASKFLOW_EMAIL_RECIPIENT_WINDOW_SECONDS = env_int("TASKFLOW_EMAIL_RECIPIENT_WINDOW_SECONDS", 600)
 # A pending email whose next attempt is this late lost its broker message: queue it again.
 TASKFLOW_EMAIL_REQUEUE_AFTER_SECONDS = env_int("TASKFLOW_EMAIL_REQUEUE_AFTER_SECONDS", 300)
 

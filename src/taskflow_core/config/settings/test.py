@@ -13,3 +13,6 @@ TASKFLOW_THROTTLE_RATES = {
     scope: os.environ.get(f"TASKFLOW_THROTTLE_{scope.upper()}") or "100000/minute"
     for scope in ("login", "register", "refresh", "password", "verify_email", "verify_email_resend")
 }
+
+# Tests send many emails to one fixture address; the cap's own tests lower it.
+TASKFLOW_EMAIL_RECIPIENT_CAP = int(os.environ.get("TASKFLOW_EMAIL_RECIPIENT_CAP") or 1000)
