@@ -202,6 +202,8 @@ def stack(engine: Engine, bases: dict[str, str]) -> None:
     expected = set(yaml.safe_load(compose_file.read_text())["services"])
     try:
         with step("up and healthy"):
+            # Whatever a killed earlier run left (the engine restarts its containers) goes first.
+            subprocess.run([*compose, "down", "-v", "--remove-orphans"], env=env, check=True)
             subprocess.run([*compose, "up", "-d", "--no-build"], env=env, check=True)
             found = wait_until_healthy(engine, expected)
             print(f"  healthy: {', '.join(sorted(found))}")
