@@ -194,3 +194,47 @@ def test_an_older_revocation_published_late_never_lowers_the_cut_off(
     assert row.stream_id  # published all the same
     assert outbox_event_publish(event=row) == row.stream_id  # and only once
     stream_redis.delete(key)
+
+
+def test_setting_a_password_in_the_admin_ends_every_session(
+    make_user: Callable[..., User], alice: User
+) -> None:
+    earlier, current = sessions("alice")
+    staff = Client()
+    staff.force_login(make_user("root", is_staff=True, is_superuser=True))
+
+    response = staff.post(
+        f"/admin/accounts/user/{alice.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+
+    assert response.status_code == 302
+    assert_every_session_ended(earlier, current)
+    assert bearer(sign_in("alice", NEW_PASSWORD)["access"]).get(ME).status_code == 200
+
+
+def test_unticking_active_in_the_admin_ends_every_session(
+    make_user: Callable[..., User], alice: User
+) -> None:
+    earlier, current = sessions("alice")
+    staff = Client()
+    staff.force_login(make_user("root", is_staff=True, is_superuser=True))
+    joined = alice.date_joined
+
+    response = staff.post(
+        f"/admin/accounts/user/{alice.pk}/change/",
+        {
+            "username": "alice",
+            "email": alice.email,
+            "email_notifications": "on",
+            "date_joined_0": joined.strftime("%Y-%m-%d"),
+            "date_joined_1": joined.strftime("%H:%M:%S"),
+            # "is_active" left out: the box is unticked
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    alice.refresh_from_db()
+    assert not alice.is_active
+    assert_every_session_ended(earlier, current)
+    assert OutboxEvent.objects.filter(name="control.revoke", data__user=alice.pk).exists()
