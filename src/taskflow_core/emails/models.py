@@ -9,18 +9,17 @@ class DeliveryStatus(models.TextChoices):
 
 
 class EmailDelivery(models.Model):
-    """One email per notification: its attempts, outcome and last error.
+    """One email, rendered when it was queued: its attempts, outcome and last error.
 
-    The row is written with the notification and locked by whichever worker sends it, so a
-    retried or duplicated job never sends an email that has already gone out.
+    The row is written in the transaction that decides the email is due and locked by whichever
+    worker sends it, so a retried or duplicated job never sends an email that already went out.
+    What the email is about is the writer's business: this app knows addresses and text only.
     """
 
-    notification = models.OneToOneField(
-        "notifications.Notification", on_delete=models.CASCADE, related_name="email_delivery"
-    )
     to = models.EmailField()
-    subject = models.CharField(max_length=255, blank=True, default="")
-    body_text = models.TextField(blank=True, default="")
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True, default="")
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )

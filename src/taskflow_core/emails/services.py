@@ -1,4 +1,4 @@
-"""Queueing notification emails: recorded with the notification, handed to Celery after commit."""
+"""Queueing an email: recorded in the caller's transaction, handed to Celery after commit."""
 
 from __future__ import annotations
 
@@ -9,21 +9,18 @@ from django.utils import timezone
 
 from taskflow_core.emails.models import EmailDelivery
 from taskflow_core.emails.tasks import email_dispatch
-from taskflow_core.notifications.models import EMAILED_TYPES, Notification
 
 
-def email_queue(*, notification: Notification) -> EmailDelivery | None:
-    """Inside the caller's transaction: record the email this notification deserves, if any.
-    The job is queued only once the transaction commits; no request ever talks to SMTP."""
-    recipient = notification.recipient
-    if (
-        notification.type not in EMAILED_TYPES
-        or not recipient.email_notifications
-        or not recipient.email
-    ):
-        return None
+def email_enqueue(*, to: str, subject: str, body_text: str, body_html: str = "") -> EmailDelivery:
+    """Inside the caller's transaction: record an email to send. The job is queued only once
+    the transaction commits, so a rolled-back decision sends nothing and no request ever
+    talks to SMTP."""
     delivery = EmailDelivery.objects.create(
-        notification=notification, to=recipient.email, next_attempt_at=timezone.now()
+        to=to,
+        subject=subject[:255],
+        body_text=body_text,
+        body_html=body_html,
+        next_attempt_at=timezone.now(),
     )
     transaction.on_commit(partial(email_dispatch, delivery.pk))
     return delivery

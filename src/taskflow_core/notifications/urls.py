@@ -6,8 +6,10 @@ from taskflow_core.notifications.apis import (
     NotificationReadApi,
     NotificationUnreadCountApi,
 )
+from taskflow_core.notifications.preferences_api import PreferencesApi
 
 urlpatterns = [
+    path("users/me/preferences/", PreferencesApi.as_view(), name="users-me-preferences"),
     path("notifications/", NotificationListApi.as_view(), name="notification-list"),
     path(
         "notifications/unread-count/",

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from taskflow_core.emails.content import deadline_relative, deadline_text
 from taskflow_core.notifications.services import notification_create
+from taskflow_core.notifications.wording import deadline_relative, deadline_text
 from taskflow_core.reminders.models import AlertKind, DeadlineAlert
 from taskflow_core.tasks.models import CLOSED_STATUSES, Task
 

@@ -6,7 +6,12 @@ from typing import Any, cast
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +26,13 @@ from taskflow_core.tasks.openapi import IF_MATCH, TASK_LIST_PARAMETERS, etag_hea
 from taskflow_core.tasks.preconditions import expected_version, with_etag
 from taskflow_core.tasks.selectors import task_activity_list, task_get, task_list
 from taskflow_core.tasks.serializers import TaskOutputSerializer
-from taskflow_core.tasks.services import task_create, task_delete, task_update
+from taskflow_core.tasks.services import (
+    task_create,
+    task_delete,
+    task_unwatch,
+    task_update,
+    task_watch,
+)
 from taskflow_core.teams.models import Team
 
 NOT_A_MEMBER = "The assignee must be a member of the task's team."
@@ -211,3 +222,29 @@ class TaskActivityListApi(APIView):
             queryset=task_activity_list(task=_visible_task(request, task_id)),
             serializer_class=self.OutputSerializer,
         )
+
+
+class TaskWatchApi(APIView):
+    @extend_schema(
+        operation_id="tasks_watch",
+        summary="Watch a task: hear about its comments and status changes",
+        description="Idempotent. Creating, being assigned, being mentioned and commenting "
+        "make you a watcher too.",
+        request=None,
+        responses={204: OpenApiResponse(description="Watching."), **error_responses(401, 404)},
+    )
+    def post(self, request: Request, task_id: int) -> Response:
+        task_watch(task=_visible_task(request, task_id), user=_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="tasks_unwatch",
+        summary="Stop watching a task",
+        description="Idempotent. You watch it again when you are next assigned, mentioned or "
+        "comment on it.",
+        request=None,
+        responses={204: OpenApiResponse(description="Not watching."), **error_responses(401, 404)},
+    )
+    def delete(self, request: Request, task_id: int) -> Response:
+        task_unwatch(task=_visible_task(request, task_id), user=_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -3,8 +3,8 @@ from django.urls import path
 from taskflow_core.teams.apis import (
     TeamDetailApi,
     TeamListCreateApi,
+    TeamMemberDetailApi,
     TeamMemberListAddApi,
-    TeamMemberRemoveApi,
 )
 
 urlpatterns = [
@@ -13,7 +13,7 @@ urlpatterns = [
     path("teams/<int:team_id>/members/", TeamMemberListAddApi.as_view(), name="team-members"),
     path(
         "teams/<int:team_id>/members/<int:user_id>/",
-        TeamMemberRemoveApi.as_view(),
+        TeamMemberDetailApi.as_view(),
         name="team-member-detail",
     ),
 ]
