@@ -15,7 +15,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 from taskflow_core.config.celery_app import app
 from taskflow_core.emails.models import DeliveryStatus, EmailDelivery
 from taskflow_core.emails.sending import Outcome, backoff_seconds, email_attempt
-from taskflow_core.emails.services import email_enqueue
+from taskflow_core.emails.services import email_queue
 from taskflow_core.emails.tasks import email_requeue_stale
 
 pytestmark = pytest.mark.django_db
@@ -31,9 +31,7 @@ def eager() -> Iterator[None]:
 
 
 def enqueue(subject: str = "Hello") -> EmailDelivery:
-    return email_enqueue(
-        to="bob@example.com", subject=subject, body_text="Plain body", body_html="<p>HTML</p>"
-    )
+    return email_queue(to="bob@example.com", subject=subject, text="Plain body", html="<p>HTML</p>")
 
 
 def test_the_email_is_sent_only_after_its_transaction_commits(

@@ -27,7 +27,8 @@ def test_a_deadline_email_names_task_team_deadline_and_sender(
     notification = notification_create(
         recipient=bob,
         type=NotificationType.DEADLINE_APPROACHING,
-        task=task,
+        task_id=task.pk,
+        team_id=task.team_id,
         actor=None,
         message="due soon",
     )
@@ -46,7 +47,12 @@ def test_a_deadline_email_names_task_team_deadline_and_sender(
 def test_an_overdue_email_says_how_late(team: Team, alice: User) -> None:
     task = task_create(team=team, actor=alice, title="Report", due_at=NOW)
     notification = notification_create(
-        recipient=alice, type=NotificationType.TASK_OVERDUE, task=task, actor=None, message="late"
+        recipient=alice,
+        type=NotificationType.TASK_OVERDUE,
+        task_id=task.pk,
+        team_id=task.team_id,
+        actor=None,
+        message="late",
     )
 
     content = digest_content(recipient=alice, notifications=[notification], now=DUE)
@@ -65,7 +71,12 @@ def test_a_digest_names_the_count_and_leads_with_the_most_important(
     def make(task_title: str, type: str, message: str) -> Notification:
         task = {t.title: t for t in (first, second, third)}[task_title]
         return notification_create(
-            recipient=bob, type=type, task=task, actor=alice, message=message
+            recipient=bob,
+            type=type,
+            task_id=task.pk,
+            team_id=task.team_id,
+            actor=alice,
+            message=message,
         )
 
     notifications = [
@@ -99,7 +110,12 @@ def test_a_digest_across_teams_is_not_prefixed_with_one_of_them(
     there = task_create(team=other, actor=alice, title="There")
     notifications = [
         notification_create(
-            recipient=bob, type=NotificationType.TASK_ASSIGNED, task=task, actor=alice, message="x"
+            recipient=bob,
+            type=NotificationType.TASK_ASSIGNED,
+            task_id=task.pk,
+            team_id=task.team_id,
+            actor=alice,
+            message="x",
         )
         for task in (here, there)
     ]

@@ -13,9 +13,14 @@ class User(AbstractUser):
     )
     # {notification type: bool} for the types whose email the user switched away from the
     # default; the types and their defaults belong to the notifications app.
-    email_types = models.JSONField(default=dict, blank=True)
+    # Database defaults too, so that rows written without the ORM's defaults (older code during
+    # a rolling deploy, raw inserts) get the documented values.
+    email_types = models.JSONField(
+        default=dict, db_default=models.Value({}, output_field=models.JSONField()), blank=True
+    )
     email_delay_minutes = models.PositiveSmallIntegerField(
         default=5,
+        db_default=5,
         validators=[MaxValueValidator(EMAIL_DELAY_MAX_MINUTES)],
         help_text="How long an email waits for its notification to be read in the app.",
     )

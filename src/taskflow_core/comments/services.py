@@ -13,8 +13,12 @@ from taskflow_core.events.services import event_emit
 from taskflow_core.notifications.models import NotificationType
 from taskflow_core.tasks.mentions import mentioned_member_ids
 from taskflow_core.tasks.models import Task
-from taskflow_core.tasks.selectors import task_watcher_ids
-from taskflow_core.tasks.services import task_activity_record, task_notify, task_watchers_add
+from taskflow_core.tasks.services import (
+    task_activity_record,
+    task_notify,
+    task_watcher_ids,
+    task_watchers_add,
+)
 from taskflow_core.teams.models import MANAGING_ROLES, Membership
 from taskflow_core.teams.selectors import team_member_ids
 
@@ -25,7 +29,7 @@ def _emit(name: str, *, task: Task, actor: User, data: dict[str, object]) -> Non
         team_id=task.team_id,
         actor=actor,
         data={"comment": data},
-        recipients=team_member_ids(task.team_id),
+        recipients=team_member_ids(team_id=task.team_id),
     )
 
 

@@ -9,16 +9,17 @@ class DeliveryStatus(models.TextChoices):
 
 
 class EmailDelivery(models.Model):
-    """One email, rendered when it was queued: its attempts, outcome and last error.
+    """One email in the outbox: what it says, its attempts, outcome and last error.
 
-    The row is written in the transaction that decides the email is due and locked by whichever
-    worker sends it, so a retried or duplicated job never sends an email that already went out.
-    What the email is about is the writer's business: this app knows addresses and text only.
+    The row is written, already rendered, in the transaction of whatever caused it, and locked
+    by whichever worker sends it, so a retried or duplicated job never sends an email that has
+    already gone out. The outbox knows nothing of why an email is sent: the apps that queue
+    email keep their own link to the row (`Notification.email`).
     """
 
     to = models.EmailField()
-    subject = models.CharField(max_length=255)
-    body_text = models.TextField()
+    subject = models.CharField(max_length=255, blank=True, default="")
+    body_text = models.TextField(blank=True, default="")
     body_html = models.TextField(blank=True, default="")
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING

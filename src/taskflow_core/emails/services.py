@@ -1,4 +1,5 @@
-"""Queueing an email: recorded in the caller's transaction, handed to Celery after commit."""
+"""Queueing email: a rendered message recorded in the caller's transaction, handed to Celery
+after commit. Any app may queue mail here; the outbox never imports its callers."""
 
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ from taskflow_core.emails.models import EmailDelivery
 from taskflow_core.emails.tasks import email_dispatch
 
 
-def email_enqueue(*, to: str, subject: str, body_text: str, body_html: str = "") -> EmailDelivery:
-    """Inside the caller's transaction: record an email to send. The job is queued only once
-    the transaction commits, so a rolled-back decision sends nothing and no request ever
-    talks to SMTP."""
+def email_queue(*, to: str, subject: str, text: str, html: str = "") -> EmailDelivery:
+    """Inside the caller's transaction: record one email to send. The job is queued only once
+    the transaction commits, so no request ever talks to SMTP and a rolled-back write sends
+    nothing."""
     delivery = EmailDelivery.objects.create(
         to=to,
         subject=subject[:255],
-        body_text=body_text,
-        body_html=body_html,
+        body_text=text,
+        body_html=html,
         next_attempt_at=timezone.now(),
     )
     transaction.on_commit(partial(email_dispatch, delivery.pk))

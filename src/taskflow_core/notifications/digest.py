@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from taskflow_core.accounts.models import User
 from taskflow_core.emails.models import EmailDelivery
-from taskflow_core.emails.services import email_enqueue
+from taskflow_core.emails.services import email_queue
 from taskflow_core.notifications.email_content import digest_content
 from taskflow_core.notifications.models import Notification
 from taskflow_core.notifications.preferences import email_wanted
@@ -61,11 +61,8 @@ def email_digest_create(*, recipient_id: int, now: datetime) -> EmailDelivery | 
     delivery = None
     if wanted:
         content = digest_content(recipient=recipient, notifications=wanted, now=now)
-        delivery = email_enqueue(
-            to=recipient.email,
-            subject=content.subject,
-            body_text=content.text,
-            body_html=content.html,
+        delivery = email_queue(
+            to=recipient.email, subject=content.subject, text=content.text, html=content.html
         )
         Notification.objects.filter(pk__in=[n.pk for n in wanted]).update(
             email_due_at=None, email=delivery

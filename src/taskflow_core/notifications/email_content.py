@@ -14,8 +14,8 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from taskflow_core.accounts.models import User
+from taskflow_core.notifications.deadlines import deadline_relative, deadline_text
 from taskflow_core.notifications.models import IMPORTANCE, Notification, NotificationType
-from taskflow_core.notifications.wording import deadline_relative, deadline_text
 
 AUTOMATIC_ACTOR = "TaskFlow Pro (automatic deadline reminder)"
 PRODUCT = "TaskFlow Pro"

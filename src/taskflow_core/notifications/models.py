@@ -52,13 +52,14 @@ class Notification(models.Model):
     # wanted. The digest job (notifications/digest.py) clears it in the transaction that
     # creates the email, which is what makes the email exactly-once.
     email_due_at = models.DateTimeField(null=True, blank=True)
+    # The (digest) email that carried this notification (the outbox does not know why it sends
+    # a mail; the link lives here).
     email = models.ForeignKey(
         "emails.EmailDelivery",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="The (digest) email that carried this notification.",
+        related_name="notifications",
     )
 
     class Meta:

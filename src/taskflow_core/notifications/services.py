@@ -1,4 +1,5 @@
-"""Every write to the inbox: creating a notification, reading it, the email preferences."""
+"""Every write to the inbox: a new notification (with its event), marking read, the email
+preferences."""
 
 from __future__ import annotations
 
@@ -11,29 +12,35 @@ from taskflow_core.events.services import event_emit
 from taskflow_core.notifications.models import Notification
 from taskflow_core.notifications.preferences import email_due_at
 from taskflow_core.notifications.serializers import notification_payload
-from taskflow_core.tasks.models import Task
 
 
 @transaction.atomic
 def notification_create(
-    *, recipient: User, type: str, task: Task | None, actor: User | None, message: str
+    *,
+    recipient: User,
+    type: str,
+    task_id: int | None,
+    team_id: int | None,
+    actor: User | None,
+    message: str,
 ) -> Notification:
-    """Persist an inbox entry and emit `notification.created` to its recipient only. When the
-    recipient wants this type by email, the entry waits for the digest job
-    (notifications/digest.py) until its `email_due_at`; reading it before then cancels the
-    email."""
-    now = timezone.now()
+    """Persist an inbox entry about task `task_id` of team `team_id` and emit
+    `notification.created` to its recipient only. When the recipient wants this type by
+    email, the entry waits for the digest job (notifications/digest.py) until its
+    `email_due_at`; reading it before then cancels the email.
+
+    The task comes as ids: notifications sit below tasks and never import them."""
     notification = Notification.objects.create(
         recipient=recipient,
         type=type,
-        task=task,
+        task_id=task_id,
         actor=actor,
         message=message[:500],
-        email_due_at=email_due_at(user=recipient, type=type, now=now),
+        email_due_at=email_due_at(user=recipient, type=type, now=timezone.now()),
     )
     event_emit(
         name="notification.created",
-        team_id=task.team_id if task is not None else None,
+        team_id=team_id,
         actor=actor,
         data={"notification": notification_payload(notification)},
         recipients=[recipient.pk],

@@ -10,7 +10,7 @@ from django_filters.utils import translate_validation
 
 from taskflow_core.accounts.models import User
 from taskflow_core.tasks.filters import TaskFilter
-from taskflow_core.tasks.models import Task, TaskActivity, TaskWatcher
+from taskflow_core.tasks.models import Task, TaskActivity
 from taskflow_core.teams.models import Membership
 
 
@@ -36,13 +36,4 @@ def task_get(*, user: User, task_id: int) -> Task | None:
 def task_activity_list(*, task: Task) -> QuerySet[TaskActivity]:
     return (
         TaskActivity.objects.filter(task=task).select_related("actor").order_by("created_at", "id")
-    )
-
-
-def task_watcher_ids(*, task: Task) -> list[int]:
-    """The task's watchers who are still members of its team, by id."""
-    return list(
-        TaskWatcher.objects.filter(task=task, user__memberships__team_id=task.team_id)
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
     )

@@ -26,20 +26,25 @@ from taskflow_core.tasks.models import (
     TaskActivity,
     TaskWatcher,
 )
-from taskflow_core.tasks.selectors import task_watcher_ids
 from taskflow_core.tasks.serializers import task_payload
 from taskflow_core.teams.models import MANAGING_ROLES, Membership, Team
 from taskflow_core.teams.selectors import team_member_ids
+from taskflow_core.teams.services import team_member_remove
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "due_at", "assignee")
 
 
-def _check_assignee(*, team_id: int, assignee: User | None) -> None:
+ASSIGNEE_NOT_A_MEMBER = "The assignee must be a member of the task's team."
+
+
+def task_assignee_validate(*, team_id: int, assignee: User | None) -> None:
+    """The one place of the rule "a task's assignee is a member of its team": the API and the
+    admin both render its `ValidationError` on the `assignee` field."""
     if (
         assignee is not None
         and not Membership.objects.filter(team_id=team_id, user=assignee).exists()
     ):
-        raise ValidationError({"assignee": ["The assignee must be a member of the task's team."]})
+        raise ValidationError({"assignee": [ASSIGNEE_NOT_A_MEMBER]})
 
 
 def _json_value(field: str, value: Any) -> Any:
@@ -57,6 +62,16 @@ def task_watchers_add(*, task: Task, user_ids: Iterable[int | None]) -> None:
     TaskWatcher.objects.bulk_create(rows, ignore_conflicts=True)
 
 
+def task_watcher_ids(*, task: Task) -> list[int]:
+    """The task's watchers who are still members of its team, by id: who hears of a comment or
+    a status change."""
+    return list(
+        TaskWatcher.objects.filter(task=task, user__memberships__team_id=task.team_id)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+
+
 def task_notify(
     *, task: Task, actor: User, recipient_ids: Iterable[int], type: str, message: str
 ) -> None:
@@ -69,7 +84,14 @@ def task_notify(
         "pk"
     )
     for recipient in recipients:
-        notification_create(recipient=recipient, type=type, task=task, actor=actor, message=message)
+        notification_create(
+            recipient=recipient,
+            type=type,
+            task_id=task.pk,
+            team_id=task.team_id,
+            actor=actor,
+            message=message,
+        )
 
 
 def task_activity_record(
@@ -142,7 +164,7 @@ def task_create(
     due_at: datetime | None = None,
     assignee: User | None = None,
 ) -> Task:
-    _check_assignee(team_id=team.pk, assignee=assignee)
+    task_assignee_validate(team_id=team.pk, assignee=assignee)
     task = Task(
         team=team,
         title=title,
@@ -163,7 +185,7 @@ def task_create(
         team_id=team.pk,
         actor=actor,
         data={"task": task_payload(task)},
-        recipients=team_member_ids(team.pk),
+        recipients=team_member_ids(team_id=team.pk),
     )
     _notify(task=task, actor=actor, created=True, assignee_changed=True, old_description="")
     return task
@@ -190,7 +212,7 @@ def task_update(
             {field: ["This field cannot be changed."] for field in sorted(unknown)}
         )
     if "assignee" in data:
-        _check_assignee(team_id=task.team_id, assignee=data["assignee"])
+        task_assignee_validate(team_id=task.team_id, assignee=data["assignee"])
 
     changes: dict[str, list[Any]] = {}
     for field, new in data.items():
@@ -214,7 +236,7 @@ def task_update(
         team_id=task.team_id,
         actor=actor,
         data={"task": task_payload(task), "changes": changes},
-        recipients=team_member_ids(task.team_id),
+        recipients=team_member_ids(team_id=task.team_id),
     )
     _notify(
         task=task,
@@ -242,7 +264,7 @@ def task_delete(*, task: Task, actor: User) -> None:
         team_id=team_id,
         actor=actor,
         data={"task": {"id": task_id}},
-        recipients=team_member_ids(team_id),
+        recipients=team_member_ids(team_id=team_id),
     )
 
 
@@ -257,8 +279,18 @@ def task_unwatch(*, task: Task, user: User) -> None:
     TaskWatcher.objects.filter(task=task, user=user).delete()
 
 
-def task_unassign_member(*, team: Team, user_id: int, actor: User) -> None:
-    """A member who leaves a team keeps none of its tasks: no assignment, nothing watched."""
+@transaction.atomic
+def task_team_member_remove(*, team: Team, actor: User, user_id: int) -> None:
+    """Remove a member from a team, unassign their tasks there and drop what they watch there,
+    in one transaction.
+
+    Teams know nothing of tasks (docs/architecture.md), so the removal that must also unassign
+    is composed here: `teams.services.team_member_remove` applies the membership rules (and
+    emits `team.member_removed`), then each of the member's tasks goes through `task_update`,
+    with its activity entry and `task.updated`.
+    """
+    team_member_remove(team=team, actor=actor, user_id=user_id)
     TaskWatcher.objects.filter(task__team=team, user_id=user_id).delete()
-    for task_id in Task.objects.filter(team=team, assignee_id=user_id).values_list("pk", flat=True):
+    assigned = Task.objects.filter(team=team, assignee_id=user_id).values_list("pk", flat=True)
+    for task_id in assigned:
         task_update(task_id=task_id, actor=actor, data={"assignee": None})

@@ -27,10 +27,6 @@ def team_get_for_user(*, user: User, team_id: int) -> Team:
     return team
 
 
-def team_member_ids(team_id: int) -> list[int]:
-    return list(Membership.objects.filter(team_id=team_id).values_list("user_id", flat=True))
-
-
 def team_member_list(*, team: Team) -> QuerySet[Membership]:
     """Owner first, then admins, then members, each by username."""
     rank = Case(
@@ -45,3 +41,8 @@ def team_member_list(*, team: Team) -> QuerySet[Membership]:
         .annotate(role_rank=rank)
         .order_by("role_rank", "user__username", "pk")
     )
+
+
+def team_member_ids(*, team_id: int) -> list[int]:
+    """Everyone in the team: the recipients of its task events."""
+    return list(Membership.objects.filter(team_id=team_id).values_list("user_id", flat=True))

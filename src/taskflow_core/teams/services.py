@@ -10,7 +10,6 @@ from django.http import Http404
 from taskflow_core.accounts.models import User
 from taskflow_core.events.services import event_emit
 from taskflow_core.teams.models import ADDABLE_ROLES, MANAGING_ROLES, Membership, Role, Team
-from taskflow_core.teams.selectors import team_member_ids
 from taskflow_core.teams.serializers import member_payload
 
 
@@ -59,14 +58,19 @@ def _member_event(
         team_id=membership.team_id,
         actor=actor,
         data={"member": member_payload(membership), **(data or {})},
-        recipients=[*team_member_ids(membership.team_id), membership.user_id],
+        recipients=[
+            *Membership.objects.filter(team_id=membership.team_id).values_list(
+                "user_id", flat=True
+            ),
+            membership.user_id,
+        ],
     )
 
 
 @transaction.atomic
 def team_member_remove(*, team: Team, actor: User, user_id: int) -> None:
-    from taskflow_core.tasks.services import task_unassign_member
-
+    """Take a member out of the team (an owner/admin, or the member themself; never the owner).
+    Their tasks are the tasks app's business: `tasks.services.task_team_member_remove`."""
     membership = Membership.objects.select_for_update().filter(team=team, user_id=user_id).first()
     if membership is None:
         raise Http404("This user is not a member of the team.")
@@ -81,7 +85,6 @@ def team_member_remove(*, team: Team, actor: User, user_id: int) -> None:
         raise PermissionDenied("The owner cannot leave the team they own.")
     _member_event("team.member_removed", membership=membership, actor=actor)
     membership.delete()
-    task_unassign_member(team=team, user_id=user_id, actor=actor)
 
 
 @transaction.atomic

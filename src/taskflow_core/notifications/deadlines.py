@@ -1,4 +1,4 @@
-"""How deadlines read in notification messages and emails."""
+"""How a deadline reads in a notification and in its email."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ def deadline_text(due_at: datetime) -> str:
 
 
 def deadline_relative(due_at: datetime, now: datetime) -> str:
+    """`in 30 minutes` or `2 hours ago`."""
     # timesince joins number and unit with a no-break space, which mail clients mangle.
     if due_at > now:
         return "in " + timeuntil(due_at, now, depth=1).replace("\xa0", " ")
