@@ -17,6 +17,7 @@ from taskflow_core.comments.models import BODY_MAX_LENGTH
 from taskflow_core.comments.selectors import comment_get, comment_list
 from taskflow_core.comments.serializers import CommentOutputSerializer
 from taskflow_core.comments.services import comment_create, comment_delete, comment_update
+from taskflow_core.common.fields import JsonStringField
 from taskflow_core.common.openapi import error_responses
 from taskflow_core.common.pagination import Pagination, paginated_response
 from taskflow_core.common.text import NoControlCharacters
@@ -25,7 +26,7 @@ from taskflow_core.tasks.selectors import task_get
 
 
 class CommentInputSerializer(serializers.Serializer[Any]):
-    body = serializers.CharField(
+    body = JsonStringField(
         max_length=BODY_MAX_LENGTH,
         trim_whitespace=False,
         validators=[NoControlCharacters()],
