@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
+from taskflow_core.accounts.models import User
 from taskflow_core.config.celery_app import app
 from taskflow_core.emails.models import DeliveryStatus, EmailDelivery
 from taskflow_core.emails.sending import Outcome, backoff_seconds, email_attempt
@@ -74,6 +75,13 @@ def test_a_rolled_back_email_is_never_queued(
             pass
     assert callbacks == []
     assert EmailDelivery.objects.count() == 0
+
+
+def test_deleting_an_account_deletes_its_unsent_email(alice: User) -> None:
+    email_queue(to=alice.email, subject="Bye", text="text", recipient=alice)
+    assert EmailDelivery.objects.filter(to=alice.email).count() == 1
+    alice.delete()
+    assert EmailDelivery.objects.filter(to=alice.email).count() == 0
 
 
 def test_a_sent_email_is_never_sent_again() -> None:

@@ -69,7 +69,7 @@ def test_one_email_holds_every_waiting_notification(tasks: list[Task], bob: User
     assert email_digest_scan(now=timezone.now() + LATER) == 0
 
     delivery = EmailDelivery.objects.get()
-    assert delivery.to == "bob@example.com"
+    assert (delivery.to, delivery.recipient) == ("bob@example.com", bob)
     assert delivery.subject.startswith("[Platform] 3 notifications: ")
     for task in tasks:
         assert f"#{task.pk} {task.title}" in delivery.body_text

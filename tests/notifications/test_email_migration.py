@@ -56,6 +56,7 @@ def test_existing_deliveries_are_linked_from_their_notifications() -> None:
         for notification in Notification.objects.select_related("email")
     }
     assert emails["no email"] is None
+    assert {email.recipient_id for email in emails.values() if email is not None} == {user.pk}
     assert (emails["sent already"].subject, emails["sent already"].body_text) == (
         "[Platform] sent already",
         "the text\n",

@@ -19,6 +19,7 @@ class EmailDeliveryAdmin(ModelAdminBase):
     search_fields = ["to", "subject", "last_error"]
     readonly_fields = [
         "to",
+        "recipient",
         "subject",
         "body_text",
         "body_html",

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -18,6 +19,10 @@ class EmailDelivery(models.Model):
     """
 
     to = models.EmailField()
+    # The account the email is for, when it is for one: a deleted account's unsent mail goes too.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     subject = models.CharField(max_length=255, blank=True, default="")
     body_text = models.TextField(blank=True, default="")
     body_html = models.TextField(blank=True, default="")

@@ -62,7 +62,11 @@ def email_digest_create(*, recipient_id: int, now: datetime) -> EmailDelivery | 
     if wanted:
         content = digest_content(recipient=recipient, notifications=wanted, now=now)
         delivery = email_queue(
-            to=recipient.email, subject=content.subject, text=content.text, html=content.html
+            to=recipient.email,
+            subject=content.subject,
+            text=content.text,
+            html=content.html,
+            recipient=recipient,
         )
         Notification.objects.filter(pk__in=[n.pk for n in wanted]).update(
             email_due_at=None, email=delivery
