@@ -16,7 +16,7 @@ from taskflow_core.reminders.models import DeadlineAlert
 from taskflow_core.reminders.services import CLAIM_SQL, deadline_scan
 from taskflow_core.tasks.models import Status, Task
 from taskflow_core.tasks.services import task_create, task_update
-from taskflow_core.teams.models import Team
+from taskflow_core.teams.models import Membership, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +119,16 @@ def test_the_claim_reads_the_open_tasks_deadline_index() -> None:
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "task_open_due_at" in plan
+
+
+def test_a_creator_who_left_the_team_is_not_alerted(bob: User, team: Team) -> None:
+    task = task_create(
+        team=team, actor=bob, title="T", due_at=timezone.now() + timedelta(minutes=30)
+    )
+    Membership.objects.filter(team=team, user=bob).delete()
+
+    deadline_scan()
+    deadline_scan()
+
+    assert kinds(task) == []
+    assert DeadlineAlert.objects.filter(task=task).count() == 1  # claimed once, never retried
