@@ -5,8 +5,8 @@ from taskflow_core.notifications.apis import (
     NotificationReadAllApi,
     NotificationReadApi,
     NotificationUnreadCountApi,
+    PreferencesApi,
 )
-from taskflow_core.notifications.preferences_api import PreferencesApi
 
 urlpatterns = [
     path("users/me/preferences/", PreferencesApi.as_view(), name="users-me-preferences"),
