@@ -22,7 +22,7 @@ from taskflow_core.notifications.services import (
     notification_preferences_update,
 )
 from taskflow_core.tasks.models import Task
-from taskflow_core.tasks.services import task_create, task_update
+from taskflow_core.tasks.services import task_create, task_team_member_remove, task_update
 from taskflow_core.teams.models import Team
 
 LATER = timedelta(minutes=6)  # past the default 5-minute delay
@@ -122,6 +122,17 @@ def test_turning_a_type_off_stops_the_emails_already_waiting(
     assert email_digest_scan(now=timezone.now() + LATER) == 0
     assert EmailDelivery.objects.count() == 0
     assert Notification.objects.get(task=task).email_due_at is None  # no longer waiting
+
+
+@pytest.mark.django_db
+def test_a_member_who_leaves_gets_no_email_about_the_team(
+    team: Team, alice: User, bob: User, tasks: list[Task]
+) -> None:
+    task_team_member_remove(team=team, actor=bob, user_id=bob.pk)
+
+    assert email_digest_scan(now=timezone.now() + LATER) == 0
+    assert EmailDelivery.objects.count() == 0
+    assert Notification.objects.filter(recipient=bob).count() == 3  # the inbox keeps them
 
 
 @pytest.mark.django_db

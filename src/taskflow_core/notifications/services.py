@@ -63,6 +63,14 @@ def notification_mark_read(*, notification: Notification) -> Notification:
     return notification
 
 
+def notification_emails_cancel(*, recipient_id: int, team_id: int) -> int:
+    """The recipient's notifications about the team's tasks stop waiting for their email: they
+    left the team, and nothing more from it reaches them."""
+    return Notification.objects.filter(
+        recipient_id=recipient_id, task__team_id=team_id, email_due_at__isnull=False
+    ).update(email_due_at=None)
+
+
 def notification_mark_all_read(*, user: User) -> int:
     unread: QuerySet[Notification] = Notification.objects.filter(
         recipient=user, read_at__isnull=True

@@ -16,7 +16,7 @@ from taskflow_core.accounts.models import User
 from taskflow_core.common.exceptions import PreconditionFailed
 from taskflow_core.events.services import event_emit
 from taskflow_core.notifications.models import NotificationType
-from taskflow_core.notifications.services import notification_create
+from taskflow_core.notifications.services import notification_create, notification_emails_cancel
 from taskflow_core.tasks.mentions import mentioned_member_ids
 from taskflow_core.tasks.models import (
     PRIORITY_RANK,
@@ -281,8 +281,8 @@ def task_unwatch(*, task: Task, user: User) -> None:
 
 @transaction.atomic
 def task_team_member_remove(*, team: Team, actor: User, user_id: int) -> None:
-    """Remove a member from a team, unassign their tasks there and drop what they watch there,
-    in one transaction.
+    """Remove a member from a team, unassign their tasks there, drop what they watch there and
+    the emails still waiting about it, in one transaction.
 
     Teams know nothing of tasks (docs/architecture.md), so the removal that must also unassign
     is composed here: `teams.services.team_member_remove` applies the membership rules (and
@@ -291,6 +291,7 @@ def task_team_member_remove(*, team: Team, actor: User, user_id: int) -> None:
     """
     team_member_remove(team=team, actor=actor, user_id=user_id)
     TaskWatcher.objects.filter(task__team=team, user_id=user_id).delete()
+    notification_emails_cancel(recipient_id=user_id, team_id=team.pk)
     assigned = Task.objects.filter(team=team, assignee_id=user_id).values_list("pk", flat=True)
     for task_id in assigned:
         task_update(task_id=task_id, actor=actor, data={"assignee": None})
