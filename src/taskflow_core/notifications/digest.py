@@ -71,7 +71,8 @@ def email_digest_create(*, recipient_id: int, now: datetime) -> EmailDelivery | 
         Notification.objects.filter(pk__in=[n.pk for n in wanted]).update(
             email_due_at=None, email=delivery
         )
-    unwanted = [n.pk for n in waiting if n not in wanted]
+    emailed = {n.pk for n in wanted}
+    unwanted = [n.pk for n in waiting if n.pk not in emailed]
     if unwanted:
         Notification.objects.filter(pk__in=unwanted).update(email_due_at=None)
     return delivery
