@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from taskflow_local.gateway import nginx_binary
+from taskflow_deploy.gateway import nginx_binary
 from tests.support.processes import REPO, free_port
 
 pytestmark = pytest.mark.integration
@@ -167,9 +167,9 @@ def test_make_run_gets_healthy_and_ctrl_c_leaves_no_process_behind(clone: Path) 
         commands = " ".join(cmdline(pid) for pid, _ in seen)
         for word in (*EXPECTED, "redis-server"):
             assert word in commands, f"no {word} process in the stack:\n{log.read_text()[-4000:]}"
-        output = log.read_text()
-        assert f"Gateway (nginx)  {gateway}/" in output
-        assert "make superuser" in output
+        printed = log.read_text()
+        assert f"Gateway (nginx)  {gateway}/" in printed
+        assert "make superuser" in printed
 
         os.killpg(make.pid, signal.SIGINT)
         make.wait(timeout=90)
