@@ -16,10 +16,11 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==0.13.9"
 
-# One venv, one stamp per install set: each target syncs exactly its groups (uv removes what the
-# set does not name), so `make run` after `make test` drops the test tools again, and back.
-# run: the runtime dependencies + `local` (embedded databases, honcho); bench: + `bench`;
-# test: + `dev` + `bench` (mypy checks bench/, and the bench smoke run is part of the gate). The production image installs the runtime dependencies alone (--no-dev).
+# Dependency groups (pyproject.toml): run = the runtime dependencies + `local` (embedded
+# databases, honcho); bench = run + `bench`; test = run + `dev` + `bench` (mypy checks bench/ and
+# the gate runs the bench smoke). The production image installs the runtime ones alone.
+# One venv, one stamp per set: each sync installs exactly its groups (uv removes the rest), and
+# a larger set already installed serves a smaller target, so targets never undo each other.
 SYNC := $(UV) sync --frozen --quiet --no-default-groups
 $(VENV)/.installed-run: pyproject.toml uv.lock | $(UV)
 	$(SYNC) --group local
@@ -36,7 +37,6 @@ $(VENV)/.installed-bench: pyproject.toml uv.lock | $(UV)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# A larger set already installed serves a smaller one (test holds bench's and run's groups).
 install: $(firstword $(wildcard $(VENV)/.installed-test $(VENV)/.installed-bench) $(VENV)/.installed-run)
 install-test: $(VENV)/.installed-test
 install-bench: $(firstword $(wildcard $(VENV)/.installed-test) $(VENV)/.installed-bench)

@@ -55,6 +55,34 @@ class CpuSample:
     cpu_seconds: float
 
 
+def stat_fields(pid: int) -> list[str] | None:
+    """/proc/PID/stat from its third field on (state, parent pid, ...; `man 5 proc` numbers them
+    from 1, so field N is item N - 3), or None once the process is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after its last ")".
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def cmdline(pid: int) -> str:
+    """The command line of a process, its arguments joined by spaces; "" once it is gone."""
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    return ""
+
+
+def process_table() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, start time) for every process now; the start time tells a process
+    from a later one that reused its PID."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := stat_fields(int(entry))) is not None:
+            table[int(entry)] = (int(fields[1]), fields[19])
+    return table
+
+
 def rss_bytes(pid: int) -> int:
     """Resident memory of one process (not its children), from /proc/PID/statm."""
     fields = Path(f"/proc/{pid}/statm").read_text().split()
@@ -63,9 +91,9 @@ def rss_bytes(pid: int) -> int:
 
 def cpu_sample(pid: int) -> CpuSample:
     """User+system CPU seconds of one process so far, from /proc/PID/stat."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    # The command name (field 2) may hold spaces and parentheses: split after its last ")".
-    fields = stat.rsplit(")", 1)[1].split()
+    fields = stat_fields(pid)
+    if fields is None:
+        raise ProcessLookupError(pid)
     ticks = int(fields[11]) + int(fields[12])  # utime, stime
     return CpuSample(time.monotonic(), ticks / CLOCK_TICKS)
 

@@ -1,5 +1,6 @@
-"""deploy/compose.yaml: valid against the Compose spec, and shaped as the SPEC requires (every
-service, health checks, start order, secrets kept from the realtime service, no real secrets).
+"""deploy/compose.yaml: valid against the Compose spec, and shaped as docs/operations.md describes
+(every service, health checks, start order, secrets kept from the realtime service, no real
+secrets).
 
 compose_spec.json is the Compose specification schema shipped with docker-compose 1.29.2
 (Apache-2.0, Debian's `docker-compose` package); there is no Docker engine in CI to ask.
