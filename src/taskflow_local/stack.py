@@ -35,6 +35,7 @@ from taskflow_deploy.gateway import (
     current_worker_user,
     nginx_binary,
     nginx_command,
+    split_list,
     write,
 )
 
@@ -71,6 +72,7 @@ def gateway_for(ports: Ports, root: Path) -> Gateway:
         client_max_body_size=os.environ.get("TASKFLOW_MAX_BODY_SIZE", "1m"),
         auth_rate=os.environ.get("TASKFLOW_AUTH_RATE", "30r/m"),
         worker_user=current_worker_user(),
+        trusted_proxies=split_list(os.environ.get("TASKFLOW_TRUSTED_PROXIES", "")),
     )
 
 
