@@ -11,7 +11,7 @@ import time
 import pytest
 from pytest_django import DjangoDbBlocker
 
-from taskflow_local.stack import core_command
+from taskflow_deploy.commands import core_command
 from tests.gateway.conftest import StartGateway, wait_until_ok
 from tests.support.processes import REPO, ServerProcess, free_port, service_env
 
@@ -119,7 +119,8 @@ def test_the_core_access_log_escapes_control_characters(
     with django_db_blocker.unblock():
         env = service_env()
     port = free_port()
-    with ServerProcess(core_command(port), env=env, port=port, startup_timeout=60) as core:
+    args = core_command(f"127.0.0.1:{port}")
+    with ServerProcess(args, env=env, port=port, startup_timeout=60) as core:
         wait_until_ok(f"http://127.0.0.1:{port}/api/v1/health/")
         # A raw request: HTTP clients would re-encode the path.
         forged = "/api/v1/x%0d%0a127.0.0.1%20%22GET%20/admin/%22%20200%1b[2J%C2%9b"

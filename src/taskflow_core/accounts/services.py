@@ -1,6 +1,6 @@
-"""Every write to accounts and their tokens: registration, preferences, email verification,
-JWT issue, refresh and revocation. Nothing here emits events: the workflows that must also
-tell the realtime service (`identity.services`) build on these."""
+"""Every write to accounts and their tokens: registration, email verification, JWT issue,
+refresh and revocation. Nothing here emits events: the workflows that must also tell the
+realtime service (`identity.services`) build on these."""
 
 from __future__ import annotations
 
@@ -79,12 +79,6 @@ def user_create(*, username: str, email: str, password: str) -> User:
         raise ValidationError(
             _duplicate_errors(username=username, email=email) or {"username": [USERNAME_TAKEN]}
         ) from exc
-    return user
-
-
-def user_preferences_update(*, user: User, email_notifications: bool) -> User:
-    user.email_notifications = email_notifications
-    user.save(update_fields=["email_notifications"])
     return user
 
 

@@ -53,7 +53,17 @@ class UserAdmin(_UserAdminBase):
     add_form = UserCreationAdminForm
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        ("Notifications", {"fields": ("email_notifications", "email_verified_at")}),
+        (
+            "Notifications",
+            {
+                "fields": (
+                    "email_notifications",
+                    "email_types",
+                    "email_delay_minutes",
+                    "email_verified_at",
+                )
+            },
+        ),
         ("Sessions", {"fields": ("tokens_valid_after",)}),
     )
     readonly_fields = ("tokens_valid_after",)
