@@ -162,7 +162,7 @@ def test_a_revocation_reaches_the_stream_as_a_control_entry_after_commit(
         user_logout_all(user=alice)
         assert stream_redis.xlen(event_stream) == 0
 
-    entries = stream_redis.xrange(event_stream)
+    entries: list[tuple[str, dict[str, str]]] = stream_redis.xrange(event_stream)  # type: ignore[assignment]
     assert len(entries) == 1
     _, fields = entries[0]
     assert set(fields) == {"r", "c"}  # a control entry: no `e`, so never a client frame
