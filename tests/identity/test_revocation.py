@@ -227,6 +227,8 @@ def test_unticking_active_in_the_admin_ends_every_session(
             "username": "alice",
             "email": alice.email,
             "email_notifications": "on",
+            "email_types": "{}",
+            "email_delay_minutes": "5",
             "date_joined_0": joined.strftime("%Y-%m-%d"),
             "date_joined_1": joined.strftime("%H:%M:%S"),
             # "is_active" left out: the box is unticked
