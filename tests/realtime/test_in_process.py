@@ -21,6 +21,7 @@ from taskflow_realtime.connection import CLOSE_BAD_FRAME, CLOSE_TOO_SLOW, CLOSE_
 from taskflow_realtime.settings import get_settings
 from tests.realtime.asgi import AsgiSocket, encoded_event, hub_of, running_app, until
 from tests.realtime.conftest import access_token
+from tests.support.processes import free_port
 
 Scenario = Callable[[], Awaitable[None]]
 
@@ -299,5 +300,27 @@ def test_the_socket_closes_when_its_token_expires_unless_refreshed(app_env: Any)
             assert task_ids(await refreshed.events(1)) == [1]
             assert hub_of(app).connection_count == 1
             await refreshed.disconnect()
+
+    run(scenario)
+
+
+def test_without_redis_the_app_starts_reports_503_and_its_reader_keeps_retrying(
+    app_env: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app_env.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+
+    async def scenario() -> None:
+        async with running_app() as app:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            ) as client:
+                health = await client.get("/health")
+            assert health.status_code == 503
+            assert health.json() == {
+                "status": "unavailable",
+                "redis": "unreachable",
+                "connections": 0,
+            }
+            await until(lambda: "retrying in 0.2s" in caplog.text)  # backing off, still alive
 
     run(scenario)
