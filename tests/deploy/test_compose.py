@@ -1,8 +1,9 @@
-"""deploy/compose.yaml: valid against the Compose spec, and shaped as the SPEC requires (every
-service, health checks, start order, secrets kept from the realtime service, no real secrets).
+"""deploy/compose.yaml: valid against the Compose spec, and shaped as docs/operations.md describes
+(every service, health checks, start order, secrets kept from the realtime service, no real
+secrets).
 
 compose_spec.json is the Compose specification schema shipped with docker-compose 1.29.2
-(Apache-2.0, Debian's `docker-compose` package); there is no Docker engine in CI to ask.
+(Apache-2.0, Debian's `docker-compose` package). `make docker-test` runs the file on a real engine.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import jsonschema
 import pytest
 import yaml
 
+from taskflow_deploy.commands import REALTIME_WITHHELD, uvicorn_args
+from taskflow_deploy.gateway import Gateway, render
 from taskflow_local.dockerenv import env_from_example
-from taskflow_local.gateway import Gateway, render
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -122,6 +124,7 @@ def test_realtime_never_gets_the_signing_key_the_secret_key_or_the_database(
     realtime = compose["services"]["realtime"]
     assert "env_file" not in realtime
     assert set(realtime["environment"]) == {"REDIS_URL", "JWT_PUBLIC_KEY_FILE"}
+    assert not set(realtime["environment"]) & set(REALTIME_WITHHELD)
     assert realtime["secrets"] == ["jwt_public_key"]
     core = compose["services"]["core"]
     assert core["env_file"] == ".env"
@@ -164,3 +167,33 @@ def test_the_gateway_image_config_renders_for_the_compose_service_names(tmp_path
     assert "listen 8080;" in conf
     assert "alias /srv/static/;" in conf
     assert "{{" not in conf
+
+
+def test_realtime_runs_the_command_every_other_launcher_runs(compose: dict[str, Any]) -> None:
+    """The same uvicorn options as `make run`, the tests and the benchmarks, listening on every
+    interface of its container and trusting forwarded headers from the gateway."""
+    command = compose["services"]["realtime"]["command"]
+    assert command == ["uvicorn", *uvicorn_args(8001, host="0.0.0.0", forwarded_allow_ips="*")]
+
+
+def test_services_given_the_private_key_get_the_group_that_may_read_it(
+    compose: dict[str, Any],
+) -> None:
+    """The key is 0640 (make docker-env): its group is added to exactly the services using it."""
+    for name, spec in compose["services"].items():
+        secrets = [s if isinstance(s, str) else s["source"] for s in spec.get("secrets", [])]
+        expected = ["${TASKFLOW_SECRETS_GID:-10001}"] if "jwt_private_key" in secrets else None
+        assert spec.get("group_add") == expected, name
+    assert "jwt_private_key" not in compose["services"]["realtime"]["secrets"]
+
+
+def test_database_images_default_to_docker_hub_and_can_be_replaced(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    assert services["postgres"]["image"] == "${POSTGRES_IMAGE:-postgres:17-alpine}"
+    assert services["redis"]["image"] == "${REDIS_IMAGE:-redis:7-alpine}"
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert not dockerfile.startswith("# syntax=")  # no frontend image to fetch from a registry
+    for arg in ("PYTHON_IMAGE=python:", "NGINX_IMAGE=nginx:", "UV_IMAGE=ghcr.io/astral-sh/uv:"):
+        assert f"ARG {arg}" in dockerfile

@@ -10,10 +10,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from taskflow_core.emails.content import deadline_relative, deadline_text
+from taskflow_core.notifications.deadlines import deadline_relative, deadline_text
 from taskflow_core.notifications.services import notification_create
 from taskflow_core.reminders.models import AlertKind, DeadlineAlert
 from taskflow_core.tasks.models import CLOSED_STATUSES, Task
+from taskflow_core.teams.models import Membership
 
 logger = logging.getLogger(__name__)
 
@@ -85,10 +86,16 @@ def _scan_batch(now: datetime) -> tuple[int, list[DeadlineAlert]]:
         if task.status in CLOSED_STATUSES or task.due_at != alert.due_at:
             alert.delete()
             continue
+        recipient = task.assignee or task.created_by
+        if not Membership.objects.filter(team_id=task.team_id, user=recipient).exists():
+            # The unassigned task's creator has left the team: nobody outside a team hears
+            # of its tasks. The claim stays, so later scans do not try again.
+            continue
         notification_create(
-            recipient=task.assignee or task.created_by,
+            recipient=recipient,
             type=alert.kind,
-            task=task,
+            task_id=task.pk,
+            team_id=task.team_id,
             actor=None,
             message=_message(alert, task.title, now),
         )
