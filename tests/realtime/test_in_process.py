@@ -203,8 +203,11 @@ def test_an_id_that_cannot_be_caught_up_from_gets_resync_then_live_events(
 ) -> None:
     async def scenario() -> None:
         async with running_app() as app:
+            witness = await AsgiSocket(app).open()
+            await witness.auth(token(3))
             await publish(app, "3", 0)
             await publish(app, "3", 1)
+            await witness.events(2)  # the reader is past both: they are not live any more
             await app.state.redis.xtrim(
                 app.state.settings.event_stream, maxlen=1, approximate=False
             )
@@ -214,6 +217,7 @@ def test_an_id_that_cannot_be_caught_up_from_gets_resync_then_live_events(
             await publish(app, "3", 2)
             assert task_ids(await socket.events(1)) == [2]
             await socket.disconnect()
+            await witness.disconnect()
 
     run(scenario)
 
