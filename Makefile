@@ -10,7 +10,7 @@ LOCAL := $(if $(TASKFLOW_ENV_READY),,$(BIN)/python -m taskflow_local exec --)
 export PYTHONPATH := $(CURDIR)/src
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test checks lint typecheck contracts pytest bench bench-full demo superuser docker-env install clean
+.PHONY: run test checks lint typecheck contracts jstest pytest bench bench-full demo superuser docker-env install clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -41,7 +41,7 @@ docker-env: install
 test: install
 	$(LOCAL) $(MAKE) --no-print-directory checks
 
-checks: lint typecheck contracts pytest
+checks: lint typecheck contracts jstest pytest
 
 lint: install
 	$(BIN)/ruff format --check src tests bench
@@ -53,6 +53,10 @@ typecheck: install
 
 contracts: install
 	$(BIN)/lint-imports
+
+# web/taskflow-client.js unit tests, with node's own test runner (no npm packages).
+jstest:
+	node --test tests/web/
 
 pytest: install
 	$(LOCAL) $(BIN)/pytest $(PYTEST_ARGS)
