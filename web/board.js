@@ -15,6 +15,14 @@ export const PRIORITIES = [
   ["high", "High"],
   ["urgent", "Urgent"],
 ];
+const FIELD_LABELS = {
+  title: "Title",
+  description: "Description",
+  status: "Status",
+  priority: "Priority",
+  assignee: "Assignee",
+  due_at: "Due",
+};
 const PRIORITY_RANK = { urgent: 0, high: 1, medium: 2, low: 3 };
 const label = (choices, value) => choices.find(([key]) => key === value)?.[1] ?? value;
 
@@ -259,7 +267,6 @@ export class Board {
   }
 
   #fillEditor(task) {
-    this.editing = { id: task.id, version: task.version };
     $("#task-dialog").dataset.version = task.version;
     $("#edit-title").value = task.title;
     $("#edit-description").value = task.description;
@@ -267,6 +274,8 @@ export class Board {
     $("#edit-priority").value = task.priority;
     $("#edit-assignee").value = task.assignee ?? "";
     $("#edit-due").value = toLocalInput(task.due_at);
+    // What the form showed, so that a 412 can list exactly the fields this user changed.
+    this.editing = { id: task.id, version: task.version, shown: this.#editorValues() };
   }
 
   #editorValues() {
@@ -298,13 +307,22 @@ export class Board {
     }
   }
 
+  #describe(field, value) {
+    if (field === "assignee") return value === null ? "Unassigned" : this.members.get(value) ?? `#${value}`;
+    if (field === "status") return label(STATUSES, value);
+    if (field === "priority") return label(PRIORITIES, value);
+    if (field === "due_at") return value ? formatDateTime(value) : "No due date";
+    return value.length > 80 ? `${value.slice(0, 80)}…` : value;
+  }
+
   /** 412: someone saved first. Show what they saved, keep nothing of ours silently. */
   async #showConflict(mine) {
     const fresh = await this.client.request(`/api/v1/tasks/${this.editing.id}/`);
     this.#save(fresh, true);
+    const shown = this.editing.shown;
     const lost = Object.entries(mine)
-      .filter(([field, value]) => String(value ?? "") !== String(fresh[field] ?? "") && field !== "due_at")
-      .map(([field, value]) => h("li", {}, `${field}: `, h("q", {}, field === "assignee" ? this.members.get(value) ?? "Unassigned" : String(value))));
+      .filter(([field, value]) => String(value ?? "") !== String(shown[field] ?? ""))
+      .map(([field, value]) => h("li", {}, `${FIELD_LABELS[field]}: “${this.#describe(field, value)}”`));
     const conflict = $("#conflict");
     conflict.replaceChildren(
       h("strong", {}, "This task was changed by someone else while you were editing; your changes were not saved."),

@@ -196,7 +196,8 @@ def test_a_stale_edit_shows_the_412_message_and_the_fresh_state(
     expect(conflict).to_be_visible()
     expect(conflict).to_contain_text("your changes were not saved")
     expect(conflict).to_contain_text("current version (v2")
-    expect(conflict).to_contain_text("Draft the FAQ (Bob's take)")  # what Bob would lose
+    expect(conflict).to_contain_text("Title: “Draft the FAQ (Bob's take)”")  # what Bob would lose
+    expect(conflict).not_to_contain_text("Priority")  # Bob did not touch it
     expect(dialog.get_by_label("Title")).to_have_value("Draft the FAQ for launch day")
     expect(dialog.get_by_label("Priority")).to_have_value("urgent")
 
