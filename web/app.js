@@ -40,10 +40,28 @@ client.on("resync", () => {
 });
 client.on("signedout", ({ reason }) => {
   me = null;
+  board.team = null; // the next user starts from a fresh board
   if (reason === "expired") toast("Your session has ended; please sign in again.", "warning");
   route();
 });
 window.addEventListener("online", () => client.reconnectNow());
+
+// An event from a team we do not list means someone added us to it: read the teams again.
+let teamsReload = null;
+client.on("event", (frame) => {
+  if (me === null || teams.some((team) => team.id === frame.team) || teamsReload) return;
+  teamsReload = client
+    .list("/api/v1/teams/?page_size=200")
+    .then((fresh) => {
+      teams = fresh;
+      renderTeams();
+      $("#team-select").value = String(board.team?.id ?? "");
+    })
+    .catch(reportError)
+    .finally(() => {
+      teamsReload = null;
+    });
+});
 
 function reportError(error) {
   toast(error.message ?? String(error), "error");
