@@ -297,3 +297,44 @@ def test_screenshots_exist_for_the_readme() -> None:
     for name in ("board-desktop.png", "board-phone.png"):
         assert f"docs/img/{name}" in readme
         assert (Path(SCREENSHOTS) / name).stat().st_size > 10_000
+
+
+def test_a_newcomer_registers_creates_a_team_and_a_teammate_sees_it_appear(
+    web_gateway: RunningGateway, new_page: NewPage, make_user: Callable[..., User]
+) -> None:
+    bob = make_user("bob")
+    bob_page = new_page()
+    bob_page.goto(f"{web_gateway.url}/")
+    bob_page.locator("#sign-in-username").fill(bob.username)
+    bob_page.locator("#sign-in-password").fill(PASSWORD)
+    bob_page.keyboard.press("Enter")  # submits the form: no mouse needed
+    expect(bob_page.get_by_role("heading", name="Pick a team")).to_be_visible()
+    expect(bob_page.locator("#team-list")).to_contain_text("You are not in a team yet")
+    expect(bob_page.locator("#live")).to_have_attribute("data-status", "open")
+
+    carol = new_page()
+    carol.goto(f"{web_gateway.url}/")
+    register = carol.locator("#register-form")
+    register.get_by_label("Username").fill("carol")
+    register.get_by_label("Email").fill("carol@example.com")
+    register.get_by_label("Password").fill("short")
+    register.get_by_role("button", name="Register and sign in").click()
+    expect(register.get_by_role("alert")).to_contain_text("password")  # the API's own words
+    register.get_by_label("Password").fill(PASSWORD)
+    register.get_by_role("button", name="Register and sign in").click()
+    carol.get_by_label("Team name").fill("Garden club")
+    carol.get_by_role("button", name="Create team").click()
+    expect(carol.get_by_role("heading", name="Garden club", level=1)).to_be_visible()
+    carol.get_by_label("Add a member by username").fill("bob")
+    carol.get_by_role("button", name="Add member").click()
+    expect(carol.locator(".toast", has_text="bob joined Garden club")).to_be_visible()
+    add_task(carol, "Water the tomatoes", assignee="bob")
+
+    # Bob's list learns about the team from the first event of it, without a reload.
+    bob_page.get_by_role("link", name="Garden club").click()
+    expect(card(bob_page, "Water the tomatoes", "todo")).to_be_visible()
+    expect(bob_page.locator("#unread-count")).to_have_text("1")
+
+    carol.get_by_role("button", name="Sign out").click()
+    expect(carol.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert carol.evaluate("sessionStorage.getItem('taskflow.refresh')") is None
