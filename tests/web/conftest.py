@@ -92,6 +92,8 @@ def web_gateway(
     realtime_process: Realtime,
     relay: ServerProcess,
 ) -> RunningGateway:
+    if realtime_process.process is None:  # a failed test left it killed
+        realtime_process.start()
     # Each test signs two users in; the production login rate would slow the suite, not test it.
     return start_gateway([core], [realtime_process.address], auth_rate="600r/m", auth_burst=100)
 
