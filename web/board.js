@@ -294,8 +294,13 @@ export class Board {
     const form = $("#edit-form");
     const values = this.#editorValues();
     if (!values.title) return showError(form, "Give the task a title.");
+    // Only what the user changed, so that an unchanged field never overwrites anything.
+    const changes = Object.fromEntries(
+      Object.entries(values).filter(([field, value]) => value !== this.editing.shown[field]),
+    );
+    if (!Object.keys(changes).length) return $("#task-dialog").close();
     try {
-      const task = await this.#patch(this.editing, values);
+      const task = await this.#patch(this.editing, changes);
       this.#save(task);
       $("#task-dialog").close();
     } catch (error) {
