@@ -19,6 +19,7 @@ from redis.backoff import NoBackoff
 from redis.commands.core import Script
 from redis.retry import Retry
 
+from taskflow_core.events.breaker import CircuitBreaker
 from taskflow_core.events.models import OutboxEvent
 from taskflow_events.codec import encode_event, event_from_dict
 
@@ -48,7 +49,8 @@ APPROXIMATE_TRIM_FROM = 1000
 # After a failed attempt, requests skip Redis for this long and leave their events to the relay,
 # so an outage that shows up as timeouts (not refusals) cannot slow every request down.
 SUSPEND_AFTER_FAILURE_SECONDS = 1.0
-_suspended_until = 0.0
+# The one breaker of this process's after-commit publishing (tests reset it between tests).
+publish_breaker = CircuitBreaker(open_seconds=SUSPEND_AFTER_FAILURE_SECONDS)
 
 
 @functools.lru_cache(maxsize=8)
@@ -112,13 +114,12 @@ def outbox_event_publish(*, event: OutboxEvent) -> str:
 
 def publish_after_commit(event: OutboxEvent) -> None:
     """Publish a just-committed row; never raises into the request (the relay catches up)."""
-    global _suspended_until
-    if time.monotonic() < _suspended_until:
+    if publish_breaker.is_open:
         return
     try:
         outbox_event_publish(event=event)
     except Exception as exc:  # a failed publish must never turn a committed write into a 500
-        _suspended_until = time.monotonic() + SUSPEND_AFTER_FAILURE_SECONDS
+        publish_breaker.record_failure()
         logger.warning(
             "outbox event %s not published (%s: %s); the relay will publish it",
             event.pk,
