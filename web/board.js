@@ -66,17 +66,26 @@ export class Board {
   /** Re-read members and tasks (first load, and after `resync`). */
   async refetch() {
     const team = this.team;
-    const [members, tasks] = await Promise.all([
-      this.client.list(`/api/v1/teams/${team.id}/members/?page_size=200`),
+    // Tasks that arrive (by event or answer) while the list is read are newer than the list.
+    const touched = new Set();
+    this.touched = touched;
+    const [tasks] = await Promise.all([
       this.client.list(`/api/v1/tasks/?team=${team.id}&page_size=200`),
+      this.refetchMembers(),
     ]);
+    if (this.team !== team) return;
+    const seen = new Set(tasks.map((task) => task.id));
+    for (const id of this.tasks.keys()) if (!seen.has(id) && !touched.has(id)) this.tasks.delete(id);
+    for (const task of tasks) this.upsert(task);
+    this.render();
+  }
+
+  async refetchMembers() {
+    const team = this.team;
+    const members = await this.client.list(`/api/v1/teams/${team.id}/members/?page_size=200`);
     if (this.team !== team) return;
     this.members = new Map(members.map((member) => [member.user.id, member.user.username]));
     this.#fillMemberSelects();
-    const seen = new Set(tasks.map((task) => task.id));
-    for (const id of this.tasks.keys()) if (!seen.has(id)) this.tasks.delete(id);
-    for (const task of tasks) this.upsert(task);
-    this.render();
   }
 
   /** Keep the newest version: a REST answer and an event for the same change may cross. */
@@ -85,11 +94,22 @@ export class Board {
     const known = this.tasks.get(task.id);
     if (known && known.version >= task.version) return false;
     this.tasks.set(task.id, task);
+    this.touched?.add(task.id);
+    if (task.assignee !== null && !this.members.has(task.assignee) && !this.membersLoading) {
+      // Someone we do not know yet was assigned: a member added since we read the list.
+      this.membersLoading = this.refetchMembers()
+        .then(() => this.render())
+        .catch(() => {})
+        .finally(() => {
+          this.membersLoading = null;
+        });
+    }
     return true;
   }
 
   remove(id) {
     this.deleted.add(id);
+    this.touched?.delete(id);
     return this.tasks.delete(id);
   }
 
@@ -210,9 +230,10 @@ export class Board {
           },
         });
         showError(taskForm, null);
-        $("#task-title").value = "";
+        // Typed ahead while this one was saving? Keep the new text.
+        if ($("#task-title").value.trim() === title) $("#task-title").value = "";
         this.#save(task);
-        $("#task-title").focus();
+        if (document.activeElement === taskForm.querySelector("button")) $("#task-title").focus();
       } catch (error) {
         showError(taskForm, error);
       }

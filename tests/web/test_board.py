@@ -140,6 +140,7 @@ def test_after_the_realtime_process_dies_the_board_catches_up_without_duplicates
     alice = open_board(new_page, web_gateway, crew.alice, crew.team)
     bob = open_board(new_page, web_gateway, crew.bob, crew.team)
     add_task(alice, "Fix the login bug")
+    expect(card(alice, "Fix the login bug", "todo")).to_be_visible()
     expect(card(bob, "Fix the login bug", "todo")).to_be_visible()  # Bob's client has an id now
     bob.evaluate("window.resyncs = 0; window.taskflowClient.on('resync', () => window.resyncs++)")
     before = event_log(bob)
