@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from pytest_django import DjangoDbBlocker
 
-from taskflow_local.stack import realtime_command
+from taskflow_deploy.commands import realtime_command
 from tests.gateway.conftest import (  # noqa: F401 (fixtures used by this package's tests)
     RunningGateway,
     StartGateway,
