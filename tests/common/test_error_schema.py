@@ -102,9 +102,7 @@ def refresh_refusals(alice: User, client: APIClient) -> dict[str, Any]:
     return {why: post(client, "auth/token/refresh/", {"refresh": t}) for why, t in tokens.items()}
 
 
-def test_refused_refresh_tokens_are_the_documented_401(
-    schema: dict[str, Any], alice: User
-) -> None:
+def test_refused_refresh_tokens_are_the_documented_401(schema: dict[str, Any], alice: User) -> None:
     for why, response in refresh_refusals(alice, APIClient()).items():
         doc = assert_matches(schema, "auth/token/refresh/", "post", response, 401)
         body = response.json()
@@ -117,9 +115,7 @@ def test_refused_refresh_tokens_are_the_documented_401(
 # --- 401 on endpoints that need an access token ---------------------------------------------
 
 
-def test_refused_access_tokens_are_the_documented_401(
-    schema: dict[str, Any], alice: User
-) -> None:
+def test_refused_access_tokens_are_the_documented_401(schema: dict[str, Any], alice: User) -> None:
     expired = AccessToken.for_user(alice)
     expired.set_exp(lifetime=-timedelta(minutes=1))
     headers = {

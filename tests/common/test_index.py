@@ -41,9 +41,7 @@ def test_the_index_links_every_entry_point_without_a_token(settings: object) -> 
 
 def test_behind_tls_the_links_are_https_and_wss(settings: object) -> None:
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # type: ignore[attr-defined]
-    response = APIClient().get(
-        "/api/v1/", HTTP_HOST="localhost", HTTP_X_FORWARDED_PROTO="https"
-    )
+    response = APIClient().get("/api/v1/", HTTP_HOST="localhost", HTTP_X_FORWARDED_PROTO="https")
 
     assert response.json()["docs"] == "https://localhost/api/docs/"
     assert response.json()["websocket"] == "wss://localhost/ws"
