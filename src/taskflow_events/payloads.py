@@ -9,8 +9,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 TaskStatus = Literal["todo", "in_progress", "blocked", "done", "cancelled"]
 TaskPriority = Literal["low", "medium", "high", "urgent"]
 NotificationKind = Literal[
-    "task_assigned", "task_status_changed", "deadline_approaching", "task_overdue"
+    "task_assigned",
+    "task_status_changed",
+    "task_commented",
+    "mentioned",
+    "deadline_approaching",
+    "task_overdue",
 ]
+TeamRole = Literal["owner", "admin", "member"]
 
 
 class Resource(BaseModel):
@@ -56,3 +62,27 @@ class NotificationPayload(Resource):
     message: str
     created_at: AwareDatetime
     read_at: AwareDatetime | None
+
+
+class CommentPayload(Resource):
+    id: int
+    task: int
+    author: Actor
+    body: str
+    mentions: list[int]  # ids of the team members the body mentions
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    edited: bool
+
+
+class DeletedCommentPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: int
+    task: int
+
+
+class MemberPayload(Resource):
+    user: Actor
+    role: TeamRole
+    joined_at: AwareDatetime

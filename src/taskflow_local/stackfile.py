@@ -15,16 +15,14 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from taskflow_local.processes import stat_fields
+
 
 def process_start(pid: int) -> str | None:
-    """The start time of a live process (field 22 of /proc/PID/stat), None once it is gone or a
-    zombie: with the PID it names one process, never a later one that reused the PID."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return None if fields[0] == "Z" else fields[19]
+    """The start time of a live process, None once it is gone or a zombie: with the PID it
+    names one process, never a later one that reused the PID."""
+    fields = stat_fields(pid)
+    return None if fields is None or fields[0] == "Z" else fields[19]
 
 
 def alive(pid: int, started: str) -> bool:

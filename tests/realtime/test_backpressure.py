@@ -46,7 +46,7 @@ def test_a_client_that_never_reads_does_not_hold_up_the_others(
         stalled = never_reading_socket(realtime.port, access_token(alice))
         try:
             realtime.wait_for_connections(2)
-            titles = []
+            titles: list[str] = []
             # Keep writing until the stalled socket is dropped; the reader gets every event
             # as it happens all along.
             while realtime.health().json()["connections"] == 2:
