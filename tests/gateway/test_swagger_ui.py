@@ -12,20 +12,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, Request, expect, sync_playwright
+from playwright.sync_api import Page, Request, expect
 from pytest_django import DjangoDbBlocker
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from taskflow_core.accounts.models import User
 from tests.gateway.conftest import StartGateway, wait_until_ok
+from tests.support.browser import TIMEOUT_MS, chromium_page
 from tests.support.processes import REPO, ServerProcess, free_port, python_module, service_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-# Generous for a loaded 2-core machine; the page itself needs well under a second here.
-UI_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
@@ -75,18 +73,10 @@ def signed_in(transactional_db: None) -> tuple[str, str]:
 
 @pytest.fixture
 def page(signed_in: tuple[str, str]) -> Iterator[Page]:
-    """A fresh headless Chromium page. Playwright's sync API runs an event loop in this thread,
-    where Django refuses database calls: so the browser starts after the database work of the
-    fixtures it depends on, and stops before their teardown."""
-    assert CHROMIUM.exists(), "Debian's chromium is required (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            yield page
-        finally:
-            browser.close()
+    """A fresh page, opened after the database work of the fixtures it depends on, closed before
+    their teardown (tests/support/browser.py says why)."""
+    with chromium_page() as page:
+        yield page
 
 
 def authorize_and_call_me(page: Page, base_url: str, token: str, username: str) -> list[Request]:
@@ -112,7 +102,7 @@ def authorize_and_call_me(page: Page, base_url: str, token: str, username: str) 
     operation.get_by_role("button", name="Try it out").click()
     operation.get_by_role("button", name="Execute").click()
     live = operation.locator(".live-responses-table .response")
-    expect(live.locator(".response-col_status").first).to_have_text("200", timeout=UI_TIMEOUT_MS)
+    expect(live.locator(".response-col_status").first).to_have_text("200", timeout=TIMEOUT_MS)
     expect(live.locator(".response-col_description")).to_contain_text(username)
     return requests
 
