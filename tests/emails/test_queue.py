@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
@@ -57,7 +58,8 @@ def test_the_email_is_sent_only_after_its_transaction_commits(
         "Write the changelog",
         "Plain body",
     )
-    assert sent.alternatives[0][0] == "<p>HTML</p>"  # type: ignore[union-attr]
+    assert isinstance(sent, EmailMultiAlternatives)
+    assert sent.alternatives[0][0] == "<p>HTML</p>"
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
     assert delivery.sent_at is not None
