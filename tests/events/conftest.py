@@ -18,7 +18,8 @@ def event_stream(settings: Settings) -> Iterator[str]:
     settings.TASKFLOW_EVENT_STREAM = name
     yield name
     client.delete(name)
-    for key in client.scan_iter(match=f"{name}:published:*"):
+    # Markers, user indexes, task versions, the epoch.
+    for key in client.scan_iter(match=f"{name}:*"):
         client.delete(key)
     client.close()
 

@@ -1,9 +1,15 @@
 """Publishing outbox rows to the Redis event stream (layout and guarantees: docs/events.md).
 
-One Lua script appends the event to the global stream and remembers the stream id under a
-per-outbox-row key, atomically: publishing a row twice (the after-commit hook and the relay
-racing, or a crash between the append and the database update) returns the first id and appends
-nothing. So ids are stable across re-publishing and clients never see an event twice.
+One Lua script appends the event to the global stream, adds its id to each recipient's index,
+and remembers the id under a per-outbox-row marker, atomically: publishing a row twice (the
+after-commit hook and the relay racing, or the relay marking what the hook published) returns
+the first id and appends nothing. So ids are stable across re-publishing and clients never see
+an event twice.
+
+The after-commit hook is that one script call and nothing else (no database write): the relay
+records `published_at`/`stream_id` later, in batches. A task's events go out in version order:
+the hook publishes one directly only when the previous version is already in the stream, and
+otherwise leaves it to the relay, which publishes in outbox order.
 """
 
 from __future__ import annotations
@@ -11,35 +17,79 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import redis
 from django.conf import settings
-from django.utils import timezone
+from pydantic import ValidationError
 from redis.backoff import NoBackoff
+from redis.client import Pipeline
 from redis.commands.core import Script
 from redis.retry import Retry
 
 from taskflow_core.events.models import OutboxEvent
-from taskflow_events.codec import encode_event, event_from_dict
+from taskflow_events import keys
+from taskflow_events.codec import EventTooLarge, encode_event_bounded, event_from_dict
 
 logger = logging.getLogger(__name__)
 
-# KEYS: stream, marker. ARGV: event, recipients, maxlen, approximate, min id, marker ttl.
+# KEYS: stream, marker, task version key (the marker again for non-task events), then the index
+# of every recipient. ARGV: 1 event, 2 recipients, 3 stream maxlen, 4 approximate ('1'/'0'),
+# 5 min id ('0' = none), 6 marker ttl, 7 index maxlen, 8 index approximate, 9 index ttl ('0' =
+# none), 10 mode ('hook'/'relay'), 11 version the task key must hold for a direct publish ('' =
+# not a task event), 12 version to record, 13 task key ttl.
+#
+# Trimming comes BEFORE the append: with Redis at `maxmemory` (noeviction) a script may only
+# grow memory if it has already written, so an append goes through exactly when the trim made
+# room for it. Redis full and nothing to trim: the script fails before writing anything and the
+# row stays in the outbox (docs/events.md "Bounds"). Answer: {stream id, 1 if appended now}.
 PUBLISH_LUA = """
 local existing = redis.call('GET', KEYS[2])
-if existing then return existing end
-local id
+local guarded = ARGV[11] ~= ''
+local current = 0
+if guarded then current = tonumber(redis.call('GET', KEYS[3]) or '0') end
+if existing then
+  if guarded and ARGV[10] == 'relay' and current < tonumber(ARGV[12]) then
+    redis.call('SET', KEYS[3], ARGV[12], 'EX', ARGV[13])
+  end
+  return {existing, 0}
+end
+if guarded and ARGV[10] == 'hook' and current ~= tonumber(ARGV[11]) then
+  return {'deferred', 0}
+end
 if ARGV[4] == '1' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'r', ARGV[2], 'e', ARGV[1])
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[3])
 else
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '*', 'r', ARGV[2], 'e', ARGV[1])
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', tonumber(ARGV[3]) - 1)
 end
 if ARGV[5] ~= '0' then
   redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[5])
 end
+local id = redis.call('XADD', KEYS[1], '*', 'r', ARGV[2], 'e', ARGV[1])
+for i = 4, #KEYS do
+  local added
+  if ARGV[8] == '1' then
+    added = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', ARGV[7], id, 'p', '1')
+  else
+    added = redis.pcall('XADD', KEYS[i], 'MAXLEN', ARGV[7], id, 'p', '1')
+  end
+  if type(added) == 'table' and added.err then
+    -- An index with a later id than the stream's (only if someone deleted the stream by hand)
+    -- would refuse every append from now on: start it again.
+    redis.call('DEL', KEYS[i])
+    redis.call('XADD', KEYS[i], id, 'p', '1')
+  end
+  if ARGV[9] ~= '0' then redis.call('EXPIRE', KEYS[i], ARGV[9]) end
+end
+if guarded and current < tonumber(ARGV[12]) then
+  redis.call('SET', KEYS[3], ARGV[12], 'EX', ARGV[13])
+end
 redis.call('SET', KEYS[2], id, 'EX', ARGV[6])
-return id
+return {id, 1}
 """
+
+DEFERRED = "deferred"  # the script's answer when a task event must wait for its predecessor
 
 # Approximate trimming works on whole 100-entry nodes, so it is only used for windows big enough
 # that keeping up to ~100 extra entries does not matter; small windows are trimmed exactly.
@@ -49,6 +99,8 @@ APPROXIMATE_TRIM_FROM = 1000
 # so an outage that shows up as timeouts (not refusals) cannot slow every request down.
 SUSPEND_AFTER_FAILURE_SECONDS = 1.0
 _suspended_until = 0.0
+
+Mode = Literal["hook", "relay"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -63,9 +115,14 @@ def _publisher(url: str) -> tuple[redis.Redis, Script]:
     return client, client.register_script(PUBLISH_LUA)
 
 
+def publisher_client() -> redis.Redis:
+    return _publisher(settings.REDIS_URL)[0]
+
+
 def event_text(event: OutboxEvent) -> str:
-    """The outbox row as the contract's JSON (validated, so a malformed event fails here)."""
-    return encode_event(
+    """The outbox row as the contract's JSON: validated (a malformed event fails here, with
+    pydantic's ValidationError) and bounded (EventTooLarge past the frame limit)."""
+    return encode_event_bounded(
         event_from_dict(
             {
                 "event": event.name,
@@ -79,35 +136,99 @@ def event_text(event: OutboxEvent) -> str:
 
 
 def published_marker_key(event: OutboxEvent) -> str:
-    # The time part keeps markers of a recreated database (ids restart at 1) from matching.
     occurred_us = int(event.occurred_at.timestamp() * 1_000_000)
-    return f"{settings.TASKFLOW_EVENT_STREAM}:published:{event.pk}:{occurred_us}"
+    return keys.published_marker_key(settings.TASKFLOW_EVENT_STREAM, event.pk, occurred_us)
 
 
-def outbox_event_publish(*, event: OutboxEvent) -> str:
-    """Append `event` to the stream (once, however often called); record and return its id."""
+@dataclass(frozen=True)
+class TaskOrder:
+    """What the script checks and records to keep one task's events in version order."""
+
+    task_id: int
+    expected: int  # the task key's value that lets the hook publish directly (0 = no key)
+    version: int  # recorded once the event is in the stream
+
+
+def task_order(event: OutboxEvent) -> TaskOrder | None:
+    task = event.data.get("task") if event.name.startswith("task.") else None
+    version = task.get("version") if isinstance(task, dict) else None
+    if not isinstance(version, int) or not isinstance(task.get("id"), int):  # type: ignore[union-attr]
+        return None
+    task_id: int = task["id"]  # type: ignore[index]
+    if event.name == "task.created":
+        return TaskOrder(task_id, expected=0, version=version)
+    if event.name == "task.deleted":  # carries the version it deleted: follows that update
+        return TaskOrder(task_id, expected=version, version=version)
+    return TaskOrder(task_id, expected=version - 1, version=version)
+
+
+def _window_seconds() -> int:
+    age: int = settings.TASKFLOW_EVENT_STREAM_MAX_AGE_SECONDS
+    return age if age > 0 else settings.TASKFLOW_EVENT_PUBLISHED_TTL_SECONDS
+
+
+def publish_args(event: OutboxEvent, text: str, mode: Mode) -> tuple[list[str], list[Any]]:
+    stream = settings.TASKFLOW_EVENT_STREAM
+    maxlen: int = settings.TASKFLOW_EVENT_STREAM_MAXLEN
+    index_maxlen: int = settings.TASKFLOW_EVENT_USER_INDEX_MAXLEN
+    max_age: int = settings.TASKFLOW_EVENT_STREAM_MAX_AGE_SECONDS
+    min_id = int(time.time() * 1000) - max_age * 1000 if max_age > 0 else 0
+    marker = published_marker_key(event)
+    order = task_order(event)
+    recipients = [str(user_id) for user_id in event.recipients]
+    script_keys = [
+        stream,
+        marker,
+        keys.task_version_key(stream, order.task_id) if order else marker,
+        *(keys.user_index_key(stream, user_id) for user_id in recipients),
+    ]
+    args = [
+        text,
+        ",".join(recipients),
+        maxlen,
+        "1" if maxlen >= APPROXIMATE_TRIM_FROM else "0",
+        min_id,
+        settings.TASKFLOW_EVENT_PUBLISHED_TTL_SECONDS,
+        index_maxlen,
+        "1" if index_maxlen >= APPROXIMATE_TRIM_FROM else "0",
+        max_age,  # an index outlives its user's newest entry by the window's age
+        mode,
+        "" if order is None else order.expected,
+        0 if order is None else order.version,
+        _window_seconds(),
+    ]
+    return script_keys, args
+
+
+def _text(raw: Any) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def publish_answer(raw: Any) -> tuple[str | None, bool]:
+    """The script's answer: (stream id, or None when deferred; whether it was appended now)."""
+    stream_id, appended = _text(raw[0]), bool(int(raw[1]))
+    return (None if stream_id == DEFERRED else stream_id), appended
+
+
+def outbox_event_publish(*, event: OutboxEvent, mode: Mode = "relay") -> str | None:
+    """Append `event` to the stream (once, however often called) and return its stream id.
+
+    `mode="hook"`: a task event whose predecessor is not in the stream yet is not appended;
+    the answer is None and the relay publishes it in order. Nothing is written to PostgreSQL
+    here: the relay records published rows in batches (`OutboxRelay.publish_pending`).
+    """
     client, script = _publisher(settings.REDIS_URL)
-    maxlen = settings.TASKFLOW_EVENT_STREAM_MAXLEN
-    max_age_ms = settings.TASKFLOW_EVENT_STREAM_MAX_AGE_SECONDS * 1000
-    min_id = int(time.time() * 1000) - max_age_ms if max_age_ms > 0 else 0
-    raw_id = script(
-        keys=[settings.TASKFLOW_EVENT_STREAM, published_marker_key(event)],
-        args=[
-            event_text(event),
-            ",".join(str(user_id) for user_id in event.recipients),
-            maxlen,
-            "1" if maxlen >= APPROXIMATE_TRIM_FROM else "0",
-            min_id,
-            settings.TASKFLOW_EVENT_PUBLISHED_TTL_SECONDS,
-        ],
-        client=client,
-    )
-    stream_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
-    OutboxEvent.objects.filter(pk=event.pk, published_at__isnull=True).update(
-        published_at=timezone.now(), stream_id=stream_id
-    )
-    event.stream_id = stream_id
+    script_keys, args = publish_args(event, event_text(event), mode)
+    stream_id, _appended = publish_answer(script(keys=script_keys, args=args, client=client))
     return stream_id
+
+
+def queue_publish(pipeline: Pipeline, event: OutboxEvent, text: str) -> None:
+    """Queue the relay's publish of `event` on `pipeline` (read its answer with
+    `publish_answer`)."""
+    _client, script = _publisher(settings.REDIS_URL)
+    script_keys, args = publish_args(event, text, "relay")
+    script(keys=script_keys, args=args, client=pipeline)
 
 
 def publish_after_commit(event: OutboxEvent) -> None:
@@ -116,7 +237,11 @@ def publish_after_commit(event: OutboxEvent) -> None:
     if time.monotonic() < _suspended_until:
         return
     try:
-        outbox_event_publish(event=event)
+        outbox_event_publish(event=event, mode="hook")
+    except (ValidationError, EventTooLarge) as exc:  # Redis is fine: no reason to skip it
+        logger.error(
+            "outbox event %s cannot be published (%s); the relay sets it aside", event.pk, exc
+        )
     except Exception as exc:  # a failed publish must never turn a committed write into a 500
         _suspended_until = time.monotonic() + SUSPEND_AFTER_FAILURE_SECONDS
         logger.warning(

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from taskflow_core.tasks.models import Task
+from taskflow_events.payloads import DESCRIPTION_PREVIEW_CHARS
 
 
 class TaskOutputSerializer(serializers.ModelSerializer[Task]):
@@ -32,3 +33,24 @@ class TaskOutputSerializer(serializers.ModelSerializer[Task]):
 
 def task_payload(task: Task) -> dict[str, Any]:
     return dict(TaskOutputSerializer(task).data)
+
+
+def task_event_payload(task: Task) -> dict[str, Any]:
+    """The task as `task.*` events carry it: the description cut to a preview (and flagged),
+    so that no event grows with the text (docs/events.md "Bounds")."""
+    payload = task_payload(task)
+    payload["description_truncated"] = len(task.description) > DESCRIPTION_PREVIEW_CHARS
+    payload["description"] = description_preview(task.description)
+    return payload
+
+
+def description_preview(text: str) -> str:
+    return text[:DESCRIPTION_PREVIEW_CHARS]
+
+
+def event_changes(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The activity log's {field: [old, new]} with descriptions cut to previews."""
+    if "description" not in changes:
+        return changes
+    old, new = changes["description"]
+    return {**changes, "description": [description_preview(old), description_preview(new)]}

@@ -17,7 +17,7 @@ from taskflow_core.events.services import event_emit
 from taskflow_core.notifications.models import NotificationType
 from taskflow_core.notifications.services import notification_create
 from taskflow_core.tasks.models import PRIORITY_RANK, Priority, Status, Task, TaskActivity
-from taskflow_core.tasks.serializers import task_payload
+from taskflow_core.tasks.serializers import event_changes, task_event_payload
 from taskflow_core.teams.models import MANAGING_ROLES, Membership, Team
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "due_at", "assignee")
@@ -98,7 +98,7 @@ def task_create(
         name="task.created",
         team_id=team.pk,
         actor=actor,
-        data={"task": task_payload(task)},
+        data={"task": task_event_payload(task)},
         recipients=team_member_ids(team.pk),
     )
     _notify(task=task, actor=actor, assignee_changed=assignee is not None, status_changed=False)
@@ -149,7 +149,7 @@ def task_update(
         name="task.updated",
         team_id=task.team_id,
         actor=actor,
-        data={"task": task_payload(task), "changes": changes},
+        data={"task": task_event_payload(task), "changes": event_changes(changes)},
         recipients=team_member_ids(task.team_id),
     )
     _notify(
@@ -170,13 +170,18 @@ def task_delete(*, task: Task, actor: User) -> None:
     )
     if task.created_by_id != actor.pk and role not in MANAGING_ROLES:
         raise PermissionDenied("Only the task's creator or a team owner/admin can delete it.")
-    task_id, team_id = task.pk, task.team_id
+    # The version under the row lock: the event follows the task's last update (docs/events.md
+    # "Ordering"), even if `task` was read before someone else changed it.
+    version = Task.objects.select_for_update().filter(pk=task.pk).values_list("version", flat=True)
+    task_id, team_id, current = task.pk, task.team_id, version.first()
+    if current is None:  # deleted by someone else meanwhile
+        raise Http404("No such task.")
     task.delete()
     event_emit(
         name="task.deleted",
         team_id=team_id,
         actor=actor,
-        data={"task": {"id": task_id}},
+        data={"task": {"id": task_id, "version": current}},
         recipients=team_member_ids(team_id),
     )
 
