@@ -186,20 +186,18 @@ class EventStream:
                 return
             lower = f"({ids[-1]}"
 
-    async def _check_run(self, hub: Hub, last: str | None) -> str | None:
-        """After (re)connecting: if Redis restarted, what this process read may be lost history
-        and what it had not read yet may be gone. Every socket gets `resync`, and reading goes
-        on from the current tail. Returns where to read from."""
+    async def _check_run(self, hub: Hub) -> None:
+        """After (re)connecting: if Redis restarted, what this process had not read yet may be
+        gone, so every socket gets `resync` (before anything read from here on). Reading goes
+        on after the last entry seen: entries appended since the restart have larger ids."""
         server: Any = await self.redis.info("server")
         run_id = str(server["run_id"])
         previous, self.run_id = self.run_id, run_id
         if previous is None or previous == run_id:
-            return last
+            return
         logger.warning("Redis restarted (run %s); asking every socket to resync", run_id)
         self.unsettled = True
-        tail = await self.tail()
         hub.resync_all()
-        return tail
 
     def _dispatch(self, hub: Hub, raw_id: str, fields: dict[str, str]) -> None:
         if "e" in fields:
@@ -221,7 +219,7 @@ class EventStream:
         """Deliver every entry after `start_after` (default: the tail) to the hub, forever.
 
         Survives Redis outages: it reconnects with backoff and goes on after the last entry
-        seen, or, if Redis restarted meanwhile, from the tail after a `resync` to everyone.
+        seen, after a `resync` to everyone if Redis restarted meanwhile.
         """
         last = start_after
         delay = 0.1
@@ -229,7 +227,7 @@ class EventStream:
         while True:
             try:
                 if reconnected:
-                    last = await self._check_run(hub, last)
+                    await self._check_run(hub)
                     reconnected = False
                 if last is None:
                     last = await self.tail()

@@ -23,11 +23,16 @@ from taskflow_events.control import Epoch
 logger = logging.getLogger(__name__)
 
 # KEYS: stream, epoch hash. ARGV: Redis's run id, a new epoch id, the control message.
-# A stream that does not exist holds nothing that anyone could replay: the epoch is just set.
+# No epoch yet (a new installation, or a Redis that lost everything, epoch included) is just
+# set: everything in the stream is then newer than any id a client holds from before, which
+# the first-entry rule already answers with `resync`, and realtime processes that were
+# connected saw Redis restart themselves. An epoch of another run gets a control entry (if
+# there is a stream to hold it; if not, nothing in it can be replayed anyway).
 EPOCH_LUA = """
-if redis.call('HGET', KEYS[2], 'run') == ARGV[1] then return false end
+local run = redis.call('HGET', KEYS[2], 'run')
+if run == ARGV[1] then return false end
 local floor = '0-0'
-if redis.call('EXISTS', KEYS[1]) == 1 then
+if run and redis.call('EXISTS', KEYS[1]) == 1 then
   floor = redis.call('XADD', KEYS[1], '*', 'r', '', 'c', ARGV[3])
 end
 redis.call('HSET', KEYS[2], 'id', ARGV[2], 'floor', floor, 'run', ARGV[1])

@@ -38,12 +38,14 @@ logger = logging.getLogger(__name__)
 # of every recipient. ARGV: 1 event, 2 recipients, 3 stream maxlen, 4 approximate ('1'/'0'),
 # 5 min id ('0' = none), 6 marker ttl, 7 index maxlen, 8 index approximate, 9 index ttl ('0' =
 # none), 10 mode ('hook'/'relay'), 11 version the task key must hold for a direct publish ('' =
-# not a task event), 12 version to record, 13 task key ttl.
+# not a task event), 12 version to record, 13 task key ttl, 14 entries to trim when refused.
 #
-# Trimming comes BEFORE the append: with Redis at `maxmemory` (noeviction) a script may only
-# grow memory if it has already written, so an append goes through exactly when the trim made
-# room for it. Redis full and nothing to trim: the script fails before writing anything and the
-# row stays in the outbox (docs/events.md "Bounds"). Answer: {stream id, 1 if appended now}.
+# Redis full (`maxmemory`, noeviction): the append is refused, and only the append: a script
+# may grow memory only until its first write, and the append is the first. The script then
+# trims the oldest REFUSED_TRIM_ENTRIES of the window (trimming is never refused), so that a
+# stream that fills Redis makes room for new events at the expense of the oldest history, and
+# answers with the error: the row stays in the outbox and the relay tries again
+# (docs/events.md "Bounds"). Answer: {stream id, 1 if appended now}.
 PUBLISH_LUA = """
 local existing = redis.call('GET', KEYS[2])
 local guarded = ARGV[11] ~= ''
@@ -58,15 +60,22 @@ end
 if guarded and ARGV[10] == 'hook' and current ~= tonumber(ARGV[11]) then
   return {'deferred', 0}
 end
+local id = redis.pcall('XADD', KEYS[1], '*', 'r', ARGV[2], 'e', ARGV[1])
+if type(id) == 'table' then
+  local length = redis.call('XLEN', KEYS[1])
+  if length > 0 then
+    redis.call('XTRIM', KEYS[1], 'MAXLEN', math.max(0, length - tonumber(ARGV[14])))
+  end
+  return id
+end
 if ARGV[4] == '1' then
   redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[3])
 else
-  redis.call('XTRIM', KEYS[1], 'MAXLEN', tonumber(ARGV[3]) - 1)
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', ARGV[3])
 end
 if ARGV[5] ~= '0' then
   redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[5])
 end
-local id = redis.call('XADD', KEYS[1], '*', 'r', ARGV[2], 'e', ARGV[1])
 for i = 4, #KEYS do
   local added
   if ARGV[8] == '1' then
@@ -89,6 +98,7 @@ redis.call('SET', KEYS[2], id, 'EX', ARGV[6])
 return {id, 1}
 """
 
+REFUSED_TRIM_ENTRIES = 100
 DEFERRED = "deferred"  # the script's answer when a task event must wait for its predecessor
 
 # Approximate trimming works on whole 100-entry nodes, so it is only used for windows big enough
@@ -196,6 +206,7 @@ def publish_args(event: OutboxEvent, text: str, mode: Mode) -> tuple[list[str], 
         "" if order is None else order.expected,
         0 if order is None else order.version,
         _window_seconds(),
+        REFUSED_TRIM_ENTRIES,
     ]
     return script_keys, args
 
