@@ -10,7 +10,7 @@ LOCAL := $(if $(TASKFLOW_ENV_READY),,$(BIN)/python -m taskflow_local exec --)
 export PYTHONPATH := $(CURDIR)/src
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test checks lint typecheck contracts pytest bench bench-full demo superuser docker-env install clean
+.PHONY: run test checks lint typecheck contracts pytest bench bench-full demo superuser docker-env docker-test install clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -36,6 +36,12 @@ superuser: install
 # deploy/.env with fresh secrets and the JWT key pair for `docker compose -f deploy/compose.yaml up`.
 docker-env: install
 	$(BIN)/python -m taskflow_local.dockerenv
+
+# deploy/compose.yaml on a real Docker engine (root; docker.io, docker-compose, debootstrap):
+# local base images, the project's images, every container healthy, a user's first steps through
+# the gateway, then down. See tests/docker/__main__.py and the README's Docker section.
+docker-test: install
+	$(BIN)/python -m tests.docker
 
 # One set of embedded services (when no URLs are given) for the whole gate.
 test: install

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -10,9 +10,18 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from taskflow_core.accounts.models import User
+from taskflow_core.events.publishing import publish_breaker
 from taskflow_core.teams.models import Membership, Role, Team
 
 PASSWORD = "a-Long-and-unusual-passphrase-42"
+
+
+@pytest.fixture(autouse=True)
+def closed_publish_breaker() -> Iterator[None]:
+    """Every test starts with after-commit publishing on, whatever a test before it broke."""
+    publish_breaker.reset()
+    yield
+    publish_breaker.reset()
 
 
 @pytest.fixture

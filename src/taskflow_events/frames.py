@@ -1,5 +1,5 @@
-"""WebSocket frames (SPEC §3): `auth` from the client; `ready`, `resync` and `event` from the
-server."""
+"""WebSocket frames (docs/protocol.md): `auth` from the client; `ready`, `resync` and `event`
+from the server."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import os
 import re
 import shutil
@@ -41,6 +42,8 @@ class Gateway:
     auth_rate: str = "30r/m"
     auth_burst: int = 10
     worker_user: str | None = None
+    # Addresses or networks whose X-Forwarded-Proto is passed on (a TLS terminator in front).
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.core_servers or not self.realtime_servers:
@@ -56,6 +59,13 @@ class Gateway:
         for pattern, value, name in checks:
             if not pattern.match(value):
                 raise ValueError(f"invalid {name}: {value!r}")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted proxy must be an address or network: {proxy!r}"
+                ) from None
 
     @property
     def conf_path(self) -> Path:
@@ -95,6 +105,12 @@ def _static_location(static_root: Path | None) -> str:
     )
 
 
+def _trusted_proxies(proxies: Sequence[str]) -> str:
+    # Normalised by ipaddress, so only digits, dots, colons and a prefix length reach nginx.
+    networks = (ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+    return "\n".join(f"        {network} 1;" for network in networks)
+
+
 def render(gateway: Gateway, template: Path = TEMPLATE) -> str:
     values = {
         "prefix": _path(gateway.prefix),
@@ -107,6 +123,7 @@ def render(gateway: Gateway, template: Path = TEMPLATE) -> str:
         "auth_rate": gateway.auth_rate,
         "auth_burst": str(gateway.auth_burst),
         "worker_user": f"user {gateway.worker_user};" if gateway.worker_user else "",
+        "trusted_proxies": _trusted_proxies(gateway.trusted_proxies),
     }
 
     def substitute(match: re.Match[str]) -> str:
@@ -144,7 +161,7 @@ def current_worker_user() -> str | None:
     return getpass.getuser() if os.geteuid() == 0 else None
 
 
-def _split(value: str) -> tuple[str, ...]:
+def split_list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
@@ -158,17 +175,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-max-body-size", default="1m")
     parser.add_argument("--auth-rate", default="30r/m")
     parser.add_argument("--auth-burst", type=int, default=10)
+    parser.add_argument(
+        "--trusted-proxies",
+        default="",
+        help="comma-separated addresses/networks whose X-Forwarded-Proto is passed on",
+    )
     parser.add_argument("--template", type=Path, default=TEMPLATE)
     args = parser.parse_args(argv)
     gateway = Gateway(
         listen=args.listen,
-        core_servers=_split(args.core),
-        realtime_servers=_split(args.realtime),
+        core_servers=split_list(args.core),
+        realtime_servers=split_list(args.realtime),
         prefix=args.prefix,
         static_root=args.static_root,
         client_max_body_size=args.client_max_body_size,
         auth_rate=args.auth_rate,
         auth_burst=args.auth_burst,
+        trusted_proxies=split_list(args.trusted_proxies),
     )
     print(write(gateway, args.template))
     return 0

@@ -22,7 +22,14 @@ from pathlib import Path
 
 from honcho.manager import Manager
 
-from taskflow_local.gateway import Gateway, current_worker_user, nginx_binary, nginx_command, write
+from taskflow_local.gateway import (
+    Gateway,
+    current_worker_user,
+    nginx_binary,
+    nginx_command,
+    split_list,
+    write,
+)
 
 # The realtime service verifies tokens with the public key only and never touches PostgreSQL.
 REALTIME_WITHHELD = ("JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "DATABASE_URL", "SECRET_KEY")
@@ -60,6 +67,7 @@ def gateway_for(ports: Ports, root: Path) -> Gateway:
         client_max_body_size=os.environ.get("TASKFLOW_MAX_BODY_SIZE", "1m"),
         auth_rate=os.environ.get("TASKFLOW_AUTH_RATE", "30r/m"),
         worker_user=current_worker_user(),
+        trusted_proxies=split_list(os.environ.get("TASKFLOW_TRUSTED_PROXIES", "")),
     )
 
 

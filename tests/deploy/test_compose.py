@@ -1,8 +1,9 @@
-"""deploy/compose.yaml: valid against the Compose spec, and shaped as the SPEC requires (every
-service, health checks, start order, secrets kept from the realtime service, no real secrets).
+"""deploy/compose.yaml: valid against the Compose spec, and shaped as docs/operations.md describes
+(every service, health checks, start order, secrets kept from the realtime service, no real
+secrets).
 
 compose_spec.json is the Compose specification schema shipped with docker-compose 1.29.2
-(Apache-2.0, Debian's `docker-compose` package); there is no Docker engine in CI to ask.
+(Apache-2.0, Debian's `docker-compose` package). `make docker-test` runs the file on a real engine.
 """
 
 from __future__ import annotations
@@ -164,3 +165,26 @@ def test_the_gateway_image_config_renders_for_the_compose_service_names(tmp_path
     assert "listen 8080;" in conf
     assert "alias /srv/static/;" in conf
     assert "{{" not in conf
+
+
+def test_services_given_the_private_key_get_the_group_that_may_read_it(
+    compose: dict[str, Any],
+) -> None:
+    """The key is 0640 (make docker-env): its group is added to exactly the services using it."""
+    for name, spec in compose["services"].items():
+        secrets = [s if isinstance(s, str) else s["source"] for s in spec.get("secrets", [])]
+        expected = ["${TASKFLOW_SECRETS_GID:-10001}"] if "jwt_private_key" in secrets else None
+        assert spec.get("group_add") == expected, name
+    assert "jwt_private_key" not in compose["services"]["realtime"]["secrets"]
+
+
+def test_database_images_default_to_docker_hub_and_can_be_replaced(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    assert services["postgres"]["image"] == "${POSTGRES_IMAGE:-postgres:17-alpine}"
+    assert services["redis"]["image"] == "${REDIS_IMAGE:-redis:7-alpine}"
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert not dockerfile.startswith("# syntax=")  # no frontend image to fetch from a registry
+    for arg in ("PYTHON_IMAGE=python:", "NGINX_IMAGE=nginx:", "UV_IMAGE=ghcr.io/astral-sh/uv:"):
+        assert f"ARG {arg}" in dockerfile

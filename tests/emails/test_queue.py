@@ -66,6 +66,13 @@ def test_no_email_for_a_recipient_who_turned_email_off(team: Team, alice: User, 
     assert EmailDelivery.objects.count() == 0
 
 
+def test_deleting_an_account_deletes_its_unsent_email(team: Team, alice: User, bob: User) -> None:
+    task_create(team=team, actor=alice, title="Never mind", assignee=bob)
+    assert EmailDelivery.objects.filter(to=bob.email).count() == 1
+    bob.delete()
+    assert EmailDelivery.objects.filter(to=bob.email).count() == 0
+
+
 def test_status_changes_are_not_emailed(team: Team, alice: User, bob: User) -> None:
     task = task_create(team=team, actor=bob, title="Mine", assignee=bob)
     task_update(task_id=task.pk, actor=bob, data={"status": Status.IN_PROGRESS})

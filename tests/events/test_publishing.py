@@ -14,7 +14,11 @@ from pytest_django.fixtures import Settings
 
 from taskflow_core.accounts.models import User
 from taskflow_core.events.models import OutboxEvent
-from taskflow_core.events.publishing import outbox_event_publish
+from taskflow_core.events.publishing import (
+    SUSPEND_AFTER_FAILURE_SECONDS,
+    outbox_event_publish,
+    publish_breaker,
+)
 from taskflow_core.events.relay import OutboxRelay
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Team
@@ -168,6 +172,32 @@ def test_a_redis_outage_never_fails_the_write(
     assert event.published_at is None
     assert event.stream_id == ""
     assert event.data["task"]["id"] == task.pk
+
+
+def test_after_a_failed_publish_requests_skip_redis_until_the_breaker_closes(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    event_stream: str,
+    stream_redis: redis.Redis,
+    team: Team,
+    alice: User,
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(publish_breaker, "clock", lambda: now[0])
+    working_url = settings.REDIS_URL
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    task_create(team=team, actor=alice, title="during the outage")
+    settings.REDIS_URL = working_url
+
+    task_create(team=team, actor=alice, title="Redis is back, the breaker still open")
+    assert stream_redis.xlen(event_stream) == 0  # left to the relay
+    assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 2
+
+    now[0] += SUSPEND_AFTER_FAILURE_SECONDS
+    published = task_create(team=team, actor=alice, title="after the window")
+    assert [event["data"] for _, _, event in stream_events(stream_redis, event_stream)] == [
+        {"task": OutboxEvent.objects.get(data__task__id=published.pk).data["task"]}
+    ]
 
 
 def test_the_relay_sets_aside_a_row_that_breaks_the_contract_and_goes_on(

@@ -198,3 +198,37 @@ def test_client_address_scheme_host_and_upgrade_are_forwarded(
     assert ws["upgrade"] == "websocket"
     assert ws["connection"] == "upgrade"
     assert "upgrade" not in api
+
+
+def forwarded_protos(
+    gateway: RunningGateway, upstream: RecordingUpstream, claimed: str
+) -> tuple[str, str]:
+    """X-Forwarded-Proto as the core and as realtime receive it, for a client claiming one."""
+    with gateway.client() as client:
+        claim = {"X-Forwarded-Proto": claimed}
+        assert client.get("/api/v1/anything/", headers=claim).status_code == 200
+        upgrade = {**claim, "Upgrade": "websocket", "Connection": "Upgrade"}
+        assert client.get("/ws", headers=upgrade).status_code == 200
+    (_, api), (_, ws) = upstream.seen[-2:]
+    return api["x-forwarded-proto"], ws["x-forwarded-proto"]
+
+
+def test_a_trusted_proxy_in_front_passes_its_scheme_through(
+    start_gateway: StartGateway, recording_upstream: RecordingUpstream
+) -> None:
+    """Behind a TLS terminator at a trusted address, the core learns the request was https."""
+    upstream = recording_upstream.address
+    gateway = start_gateway([upstream], [upstream], trusted_proxies=("127.0.0.0/8",))
+    assert forwarded_protos(gateway, recording_upstream, "https") == ("https", "https")
+    assert forwarded_protos(gateway, recording_upstream, "http") == ("http", "http")
+    # Anything but http/https is not a scheme: the connection's own is sent instead.
+    assert forwarded_protos(gateway, recording_upstream, "https, http") == ("http", "http")
+
+
+def test_a_client_that_is_not_a_trusted_proxy_cannot_claim_https(
+    start_gateway: StartGateway, recording_upstream: RecordingUpstream
+) -> None:
+    upstream = recording_upstream.address
+    for trusted in ((), ("10.0.0.0/8", "192.0.2.7")):
+        gateway = start_gateway([upstream], [upstream], trusted_proxies=trusted)
+        assert forwarded_protos(gateway, recording_upstream, "https") == ("http", "http")

@@ -47,6 +47,8 @@ def test_every_upstream_server_is_rendered_and_nginx_accepts_the_config(tmp_path
         {"listen": "8080 default_server"},
         {"client_max_body_size": "1m; client_max_body_size 0"},
         {"auth_rate": "100r/h"},
+        {"trusted_proxies": ("10.0.0.1 1; 0.0.0.0/0",)},
+        {"trusted_proxies": ("proxy.example.com",)},
     ],
 )
 def test_values_that_would_change_the_config_are_refused(

@@ -32,7 +32,8 @@ def notify(task: Task, alice: User) -> Callable[..., Notification]:
         return notification_create(
             recipient=recipient,
             type=extra.get("type", NotificationType.TASK_ASSIGNED),  # type: ignore[arg-type]
-            task=task,
+            task_id=task.pk,
+            team_id=task.team_id,
             actor=alice,
             message=message,
         )
@@ -73,7 +74,12 @@ def test_list_shows_my_notifications_newest_first(
 
 def test_actor_and_task_may_be_null(api: Api, bob: User) -> None:
     notification_create(
-        recipient=bob, type=NotificationType.TASK_OVERDUE, task=None, actor=None, message="late"
+        recipient=bob,
+        type=NotificationType.TASK_OVERDUE,
+        task_id=None,
+        team_id=None,
+        actor=None,
+        message="late",
     )
 
     result = api(bob).get(URL).json()["results"][0]

@@ -1,4 +1,5 @@
-"""A real WebSocket client (websockets' sync client) speaking SPEC §3, for integration tests."""
+"""A real WebSocket client (websockets' sync client) speaking docs/protocol.md, for integration
+tests."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ import pytest
 from pytest_django.fixtures import Settings
 
 from taskflow_core.accounts.models import User
-from taskflow_core.events import publishing
 from taskflow_core.events.models import OutboxEvent
+from taskflow_core.events.publishing import publish_breaker
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Team
 from tests.realtime.conftest import Realtime, access_token
@@ -29,10 +29,7 @@ def test_a_task_s_events_keep_their_order_across_an_outage(
     team: Team,
     alice: User,
     bob: User,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Failures in this test must not make later tests skip Redis (the publish breaker).
-    monkeypatch.setattr(publishing, "_suspended_until", 0.0)
     own_redis = OwnRedis(tmp_path / "redis").start()
     settings.REDIS_URL = own_redis.url
     realtime = start_realtime(REDIS_URL=own_redis.url)
@@ -48,7 +45,7 @@ def test_a_task_s_events_keep_their_order_across_an_outage(
 
             own_redis.start()
             # The request right after Redis is back does try Redis (no failure to remember).
-            publishing._suspended_until = 0.0
+            publish_breaker.reset()
             task_update(task_id=task.pk, actor=alice, data={"title": "v5"})
 
             frames = []

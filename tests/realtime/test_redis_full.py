@@ -11,7 +11,6 @@ import redis
 from pytest_django.fixtures import Settings
 
 from taskflow_core.accounts.models import User
-from taskflow_core.events import publishing
 from taskflow_core.events.models import OutboxEvent
 from taskflow_core.events.relay import OutboxRelay
 from taskflow_core.tasks.services import task_create, task_update
@@ -42,10 +41,7 @@ def test_a_full_redis_leaves_events_in_the_outbox_until_there_is_room(
     team: Team,
     alice: User,
     bob: User,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Failures in this test must not make later tests skip Redis (the publish breaker).
-    monkeypatch.setattr(publishing, "_suspended_until", 0.0)
     own_redis = OwnRedis(tmp_path / "redis").start()
     settings.REDIS_URL = own_redis.url
     realtime = start_realtime(REDIS_URL=own_redis.url)
@@ -82,9 +78,7 @@ def test_a_full_redis_gives_up_the_oldest_history_to_make_room(
     event_stream: str,
     team: Team,
     alice: User,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(publishing, "_suspended_until", 0.0)
     own_redis = OwnRedis(tmp_path / "redis").start()
     settings.REDIS_URL = own_redis.url
     client = own_redis.client()

@@ -49,7 +49,7 @@ def test_a_task_entering_the_lead_window_alerts_its_assignee_once(
     assert len(deadline_scan()) == 1
     assert deadline_scan() == []
     assert kinds(task) == [(APPROACHING, bob.pk)]
-    assert EmailDelivery.objects.filter(to=bob.email).count() == 1
+    assert EmailDelivery.objects.filter(notifications__type=APPROACHING, to=bob.email).count() == 1
 
 
 def test_without_assignee_the_creator_is_alerted(

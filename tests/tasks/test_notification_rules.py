@@ -1,4 +1,5 @@
-"""Who is notified when a task changes (SPEC §2 table), and never the actor themself."""
+"""Who is notified when a task changes (docs/api.md, "Who is notified"), and never the actor
+themself."""
 
 from __future__ import annotations
 

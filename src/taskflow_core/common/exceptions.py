@@ -18,12 +18,6 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
-
-
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Service-layer Django errors become DRF errors with the same shape as serializer errors."""
     if isinstance(exc, DjangoValidationError):

@@ -31,7 +31,6 @@ _DESCRIPTIONS = {
     401: "No access token, or it is invalid, expired or not an access token.",
     403: "The resource is there, but your role does not allow this action.",
     404: "Not found, or not visible to you (e.g. a team you are not a member of).",
-    409: "The request conflicts with the current state.",
     412: "`If-Match` names a version that is no longer current; fetch the resource again.",
 }
 

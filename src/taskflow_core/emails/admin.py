@@ -18,10 +18,11 @@ class EmailDeliveryAdmin(ModelAdminBase):
     list_filter = ["status"]
     search_fields = ["to", "subject", "last_error"]
     readonly_fields = [
-        "notification",
         "to",
+        "recipient",
         "subject",
         "body_text",
+        "body_html",
         "status",
         "attempts",
         "last_error",

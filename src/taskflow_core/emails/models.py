@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -9,18 +10,22 @@ class DeliveryStatus(models.TextChoices):
 
 
 class EmailDelivery(models.Model):
-    """One email per notification: its attempts, outcome and last error.
+    """One email in the outbox: what it says, its attempts, outcome and last error.
 
-    The row is written with the notification and locked by whichever worker sends it, so a
-    retried or duplicated job never sends an email that has already gone out.
+    The row is written, already rendered, in the transaction of whatever caused it, and locked
+    by whichever worker sends it, so a retried or duplicated job never sends an email that has
+    already gone out. The outbox knows nothing of why an email is sent: the apps that queue
+    email keep their own link to the row (`Notification.email`).
     """
 
-    notification = models.OneToOneField(
-        "notifications.Notification", on_delete=models.CASCADE, related_name="email_delivery"
-    )
     to = models.EmailField()
+    # The account the email is for, when it is for one: a deleted account's unsent mail goes too.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     subject = models.CharField(max_length=255, blank=True, default="")
     body_text = models.TextField(blank=True, default="")
+    body_html = models.TextField(blank=True, default="")
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )

@@ -13,7 +13,6 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
-from taskflow_core.emails.content import email_content
 from taskflow_core.emails.models import DeliveryStatus, EmailDelivery
 
 logger = logging.getLogger(__name__)
@@ -46,17 +45,14 @@ def backoff_seconds(attempts: int) -> float:
 
 
 def _send(delivery: EmailDelivery) -> None:
-    content = email_content(delivery.notification)
-    if not delivery.subject:
-        delivery.subject, delivery.body_text = content.subject, content.text
     message = EmailMultiAlternatives(
-        subject=content.subject,
-        body=content.text,
+        subject=delivery.subject,
+        body=delivery.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[delivery.to],
     )
-    if content.html:
-        message.attach_alternative(content.html, "text/html")
+    if delivery.body_html:
+        message.attach_alternative(delivery.body_html, "text/html")
     message.send(fail_silently=False)
 
 
@@ -66,12 +62,7 @@ def email_attempt(*, delivery_id: int) -> AttemptResult:
         # The lock is held across the SMTP exchange: a second worker skips the row instead of
         # sending in parallel, and only sees it again once it is marked sent (or failed).
         delivery = (
-            EmailDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related(
-                "notification__recipient", "notification__actor", "notification__task__team"
-            )
-            .filter(pk=delivery_id)
-            .first()
+            EmailDelivery.objects.select_for_update(skip_locked=True).filter(pk=delivery_id).first()
         )
         now = timezone.now()
         if (
@@ -84,7 +75,7 @@ def email_attempt(*, delivery_id: int) -> AttemptResult:
         delivery.attempts += 1
         try:
             _send(delivery)
-        except Exception as error:  # any SMTP, socket or rendering error is worth a retry
+        except Exception as error:  # any SMTP or socket error is worth a retry
             delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
             if delivery.attempts >= settings.TASKFLOW_EMAIL_MAX_ATTEMPTS:
                 delivery.status = DeliveryStatus.FAILED

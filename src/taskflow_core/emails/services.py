@@ -1,4 +1,5 @@
-"""Queueing notification emails: recorded with the notification, handed to Celery after commit."""
+"""Queueing email: a rendered message recorded in the caller's transaction, handed to Celery
+after commit. Any app may queue mail here; the outbox never imports its callers."""
 
 from __future__ import annotations
 
@@ -7,23 +8,24 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
+from taskflow_core.accounts.models import User
 from taskflow_core.emails.models import EmailDelivery
 from taskflow_core.emails.tasks import email_dispatch
-from taskflow_core.notifications.models import EMAILED_TYPES, Notification
 
 
-def email_queue(*, notification: Notification) -> EmailDelivery | None:
-    """Inside the caller's transaction: record the email this notification deserves, if any.
-    The job is queued only once the transaction commits; no request ever talks to SMTP."""
-    recipient = notification.recipient
-    if (
-        notification.type not in EMAILED_TYPES
-        or not recipient.email_notifications
-        or not recipient.email
-    ):
-        return None
+def email_queue(
+    *, to: str, subject: str, text: str, html: str = "", recipient: User | None = None
+) -> EmailDelivery:
+    """Inside the caller's transaction: record one email to send (to `recipient`'s address, when
+    it is for an account). The job is queued only once the transaction commits, so no request
+    ever talks to SMTP and a rolled-back write sends nothing."""
     delivery = EmailDelivery.objects.create(
-        notification=notification, to=recipient.email, next_attempt_at=timezone.now()
+        to=to,
+        recipient=recipient,
+        subject=subject[:255],
+        body_text=text,
+        body_html=html,
+        next_attempt_at=timezone.now(),
     )
     transaction.on_commit(partial(email_dispatch, delivery.pk))
     return delivery

@@ -28,6 +28,7 @@ from redis.client import Pipeline
 from redis.commands.core import Script
 from redis.retry import Retry
 
+from taskflow_core.events.breaker import CircuitBreaker
 from taskflow_core.events.models import OutboxEvent
 from taskflow_events import keys
 from taskflow_events.codec import EventTooLarge, encode_event_bounded, event_from_dict
@@ -108,7 +109,8 @@ APPROXIMATE_TRIM_FROM = 1000
 # After a failed attempt, requests skip Redis for this long and leave their events to the relay,
 # so an outage that shows up as timeouts (not refusals) cannot slow every request down.
 SUSPEND_AFTER_FAILURE_SECONDS = 1.0
-_suspended_until = 0.0
+# The one breaker of this process's after-commit publishing (tests reset it between tests).
+publish_breaker = CircuitBreaker(open_seconds=SUSPEND_AFTER_FAILURE_SECONDS)
 
 Mode = Literal["hook", "relay"]
 
@@ -244,8 +246,7 @@ def queue_publish(pipeline: Pipeline, event: OutboxEvent, text: str) -> None:
 
 def publish_after_commit(event: OutboxEvent) -> None:
     """Publish a just-committed row; never raises into the request (the relay catches up)."""
-    global _suspended_until
-    if time.monotonic() < _suspended_until:
+    if publish_breaker.is_open:
         return
     try:
         outbox_event_publish(event=event, mode="hook")
@@ -254,7 +255,7 @@ def publish_after_commit(event: OutboxEvent) -> None:
             "outbox event %s cannot be published (%s); the relay sets it aside", event.pk, exc
         )
     except Exception as exc:  # a failed publish must never turn a committed write into a 500
-        _suspended_until = time.monotonic() + SUSPEND_AFTER_FAILURE_SECONDS
+        publish_breaker.record_failure()
         logger.warning(
             "outbox event %s not published (%s: %s); the relay will publish it",
             event.pk,

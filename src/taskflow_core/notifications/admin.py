@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 else:
     _NotificationAdminBase = admin.ModelAdmin
 
-FIELDS = ("recipient", "type", "task", "actor", "message", "created_at", "read_at")
+FIELDS = ("recipient", "type", "task", "actor", "message", "created_at", "read_at", "email")
 
 
 @admin.register(Notification)

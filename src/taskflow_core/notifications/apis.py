@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from taskflow_core.accounts.models import User
+from taskflow_core.accounts.authentication import request_user
 from taskflow_core.common.openapi import error_responses
 from taskflow_core.common.pagination import Pagination, paginated_response
 from taskflow_core.notifications.selectors import (
@@ -31,11 +31,6 @@ UNREAD = OpenApiParameter(
 )
 
 COUNT = inline_serializer("NotificationCount", {"count": serializers.IntegerField()})
-
-
-def _user(request: Request) -> User:
-    # Every view here requires authentication, so the user is a real account.
-    return cast(User, request.user)
 
 
 class NotificationListApi(APIView):
@@ -58,7 +53,7 @@ class NotificationListApi(APIView):
         filters.is_valid(raise_exception=True)
         unread = filters.validated_data.get("unread")
         notifications = notification_list(
-            user=_user(request), unread=None if unread is None else unread == "true"
+            user=request_user(request), unread=None if unread is None else unread == "true"
         )
         return paginated_response(
             request=request,
@@ -75,7 +70,7 @@ class NotificationUnreadCountApi(APIView):
         responses={200: COUNT, **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
-        return Response({"count": notification_unread_count(user=_user(request))})
+        return Response({"count": notification_unread_count(user=request_user(request))})
 
 
 class NotificationReadApi(APIView):
@@ -87,7 +82,7 @@ class NotificationReadApi(APIView):
         responses={200: NotificationOutputSerializer, **error_responses(401, 404)},
     )
     def post(self, request: Request, notification_id: int) -> Response:
-        notification = notification_get(user=_user(request), notification_id=notification_id)
+        notification = notification_get(user=request_user(request), notification_id=notification_id)
         if notification is None:
             raise Http404
         notification = notification_mark_read(notification=notification)
@@ -107,5 +102,5 @@ class NotificationReadAllApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        marked = notification_mark_all_read(user=_user(request))
+        marked = notification_mark_all_read(user=request_user(request))
         return Response({"marked_read": marked}, status=status.HTTP_200_OK)

@@ -31,6 +31,15 @@ class Notification(models.Model):
     message = models.CharField(max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The email that carries this notification, if one was queued (the outbox does not know why
+    # it sends a mail; the link lives here).
+    email = models.ForeignKey(
+        "emails.EmailDelivery",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

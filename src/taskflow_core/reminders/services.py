@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from taskflow_core.emails.content import deadline_relative, deadline_text
+from taskflow_core.notifications.deadlines import deadline_relative, deadline_text
 from taskflow_core.notifications.services import notification_create
 from taskflow_core.reminders.models import AlertKind, DeadlineAlert
 from taskflow_core.tasks.models import CLOSED_STATUSES, Task
@@ -88,7 +88,8 @@ def _scan_batch(now: datetime) -> tuple[int, list[DeadlineAlert]]:
         notification_create(
             recipient=task.assignee or task.created_by,
             type=alert.kind,
-            task=task,
+            task_id=task.pk,
+            team_id=task.team_id,
             actor=None,
             message=_message(alert, task.title, now),
         )

@@ -7,12 +7,17 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from taskflow_core.accounts.models import User
 from taskflow_core.tasks.models import Task, TaskActivity
-from taskflow_core.tasks.services import EDITABLE_FIELDS, task_create, task_update
-from taskflow_core.teams.models import Membership
+from taskflow_core.tasks.services import (
+    EDITABLE_FIELDS,
+    task_assignee_validate,
+    task_create,
+    task_update,
+)
 
 # The stubs make these generic; at runtime they are plain classes (no django_stubs_ext needed).
 if TYPE_CHECKING:
@@ -57,9 +62,11 @@ class TaskAdminForm(_TaskFormBase):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         team = cleaned.get("team") or (self.instance.team if self.instance.pk else None)
-        assignee = cleaned.get("assignee")
-        if team and assignee and not Membership.objects.filter(team=team, user=assignee).exists():
-            self.add_error("assignee", "The assignee must be a member of the task's team.")
+        if team is not None:
+            try:
+                task_assignee_validate(team_id=team.pk, assignee=cleaned.get("assignee"))
+            except ValidationError as error:
+                self.add_error(None, error)  # lands on `assignee`, as the service names it
         return cleaned
 
 

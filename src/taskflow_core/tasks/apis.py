@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from taskflow_core.accounts.authentication import request_user
 from taskflow_core.accounts.models import User
 from taskflow_core.common.openapi import error_responses
 from taskflow_core.common.pagination import Pagination, paginated_response
@@ -21,10 +27,15 @@ from taskflow_core.tasks.openapi import IF_MATCH, TASK_LIST_PARAMETERS, etag_hea
 from taskflow_core.tasks.preconditions import expected_version, with_etag
 from taskflow_core.tasks.selectors import task_activity_list, task_get, task_list
 from taskflow_core.tasks.serializers import TaskOutputSerializer
-from taskflow_core.tasks.services import task_create, task_delete, task_update
+from taskflow_core.tasks.services import (
+    ASSIGNEE_NOT_A_MEMBER,
+    task_create,
+    task_delete,
+    task_team_member_remove,
+    task_update,
+)
 from taskflow_core.teams.models import Team
-
-NOT_A_MEMBER = "The assignee must be a member of the task's team."
+from taskflow_core.teams.selectors import team_get_for_user
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -54,22 +65,17 @@ class StrictInputSerializer(serializers.Serializer[Any]):
 
 
 def _assignee_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField[User]:
-    # A user that does not exist gets the same message as one outside the team.
+    # A user that does not exist is outside the team too: the service's message for both.
     return serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(),
         allow_null=True,
-        error_messages={"does_not_exist": NOT_A_MEMBER},
+        error_messages={"does_not_exist": ASSIGNEE_NOT_A_MEMBER},
         **kwargs,
     )
 
 
-def _user(request: Request) -> User:
-    # Every view here requires authentication, so the user is a real account.
-    return cast(User, request.user)
-
-
 def _visible_task(request: Request, task_id: int) -> Task:
-    task = task_get(user=_user(request), task_id=task_id)
+    task = task_get(user=request_user(request), task_id=task_id)
     if task is None:
         raise Http404
     return task
@@ -106,7 +112,7 @@ class TaskListCreateApi(APIView):
         return paginated_response(
             request=request,
             view=self,
-            queryset=task_list(user=_user(request), filters=request.query_params),
+            queryset=task_list(user=request_user(request), filters=request.query_params),
             serializer_class=TaskOutputSerializer,
         )
 
@@ -123,7 +129,7 @@ class TaskListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        task = task_create(actor=_user(request), **serializer.validated_data)
+        task = task_create(actor=request_user(request), **serializer.validated_data)
         response = _task_response(task, status.HTTP_201_CREATED)
         response["Location"] = f"{request.path}{task.pk}/"
         return response
@@ -167,7 +173,7 @@ class TaskDetailApi(APIView):
         serializer.is_valid(raise_exception=True)
         task = task_update(
             task_id=task.pk,
-            actor=_user(request),
+            actor=request_user(request),
             data=serializer.validated_data,
             expected_version=version,
         )
@@ -179,7 +185,7 @@ class TaskDetailApi(APIView):
         responses={204: None, **error_responses(401, 403, 404)},
     )
     def delete(self, request: Request, task_id: int) -> Response:
-        task_delete(task=_visible_task(request, task_id), actor=_user(request))
+        task_delete(task=_visible_task(request, task_id), actor=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -211,3 +217,24 @@ class TaskActivityListApi(APIView):
             queryset=task_activity_list(task=_visible_task(request, task_id)),
             serializer_class=self.OutputSerializer,
         )
+
+
+class TeamMemberRemoveApi(APIView):
+    """Lives with tasks because removing a member also unassigns their tasks in that team."""
+
+    @extend_schema(
+        operation_id="teams_members_remove",
+        summary="Remove a member (owner or admin), or leave the team yourself",
+        description="The owner can be removed by nobody and cannot leave (403). Tasks assigned "
+        "to the removed member in this team become unassigned.",
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Removed."),
+            **error_responses(401, 403, 404),
+        },
+    )
+    def delete(self, request: Request, team_id: int, user_id: int) -> Response:
+        actor = request_user(request)
+        team = team_get_for_user(user=actor, team_id=team_id)
+        task_team_member_remove(team=team, actor=actor, user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -19,20 +19,23 @@ from taskflow_core.notifications.services import notification_create
 from taskflow_core.tasks.models import PRIORITY_RANK, Priority, Status, Task, TaskActivity
 from taskflow_core.tasks.serializers import event_changes, task_event_payload
 from taskflow_core.teams.models import MANAGING_ROLES, Membership, Team
+from taskflow_core.teams.selectors import team_member_ids
+from taskflow_core.teams.services import team_member_remove
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "due_at", "assignee")
 
 
-def team_member_ids(team_id: int) -> list[int]:
-    return list(Membership.objects.filter(team_id=team_id).values_list("user_id", flat=True))
+ASSIGNEE_NOT_A_MEMBER = "The assignee must be a member of the task's team."
 
 
-def _check_assignee(*, team_id: int, assignee: User | None) -> None:
+def task_assignee_validate(*, team_id: int, assignee: User | None) -> None:
+    """The one place of the rule "a task's assignee is a member of its team": the API and the
+    admin both render its `ValidationError` on the `assignee` field."""
     if (
         assignee is not None
         and not Membership.objects.filter(team_id=team_id, user=assignee).exists()
     ):
-        raise ValidationError({"assignee": ["The assignee must be a member of the task's team."]})
+        raise ValidationError({"assignee": [ASSIGNEE_NOT_A_MEMBER]})
 
 
 def _json_value(field: str, value: Any) -> Any:
@@ -45,12 +48,13 @@ def _json_value(field: str, value: Any) -> Any:
 
 
 def _notify(*, task: Task, actor: User, assignee_changed: bool, status_changed: bool) -> None:
-    """The SPEC's notification table for changes made by people (never the actor themself)."""
+    """docs/api.md's notification rules for changes made by people (never the actor themself)."""
     if assignee_changed and task.assignee is not None and task.assignee_id != actor.pk:
         notification_create(
             recipient=task.assignee,
             type=NotificationType.TASK_ASSIGNED,
-            task=task,
+            task_id=task.pk,
+            team_id=task.team_id,
             actor=actor,
             message=f'{actor.username} assigned you "{task.title}"',
         )
@@ -60,7 +64,8 @@ def _notify(*, task: Task, actor: User, assignee_changed: bool, status_changed: 
             notification_create(
                 recipient=recipient,  # type: ignore[arg-type]
                 type=NotificationType.TASK_STATUS_CHANGED,
-                task=task,
+                task_id=task.pk,
+                team_id=task.team_id,
                 actor=actor,
                 message=f'{actor.username} moved "{task.title}" to {task.get_status_display()}',
             )
@@ -78,7 +83,7 @@ def task_create(
     due_at: datetime | None = None,
     assignee: User | None = None,
 ) -> Task:
-    _check_assignee(team_id=team.pk, assignee=assignee)
+    task_assignee_validate(team_id=team.pk, assignee=assignee)
     task = Task(
         team=team,
         title=title,
@@ -99,7 +104,7 @@ def task_create(
         team_id=team.pk,
         actor=actor,
         data={"task": task_event_payload(task)},
-        recipients=team_member_ids(team.pk),
+        recipients=team_member_ids(team_id=team.pk),
     )
     _notify(task=task, actor=actor, assignee_changed=assignee is not None, status_changed=False)
     return task
@@ -126,7 +131,7 @@ def task_update(
             {field: ["This field cannot be changed."] for field in sorted(unknown)}
         )
     if "assignee" in data:
-        _check_assignee(team_id=task.team_id, assignee=data["assignee"])
+        task_assignee_validate(team_id=task.team_id, assignee=data["assignee"])
 
     changes: dict[str, list[Any]] = {}
     for field, new in data.items():
@@ -150,7 +155,7 @@ def task_update(
         team_id=task.team_id,
         actor=actor,
         data={"task": task_event_payload(task), "changes": event_changes(changes)},
-        recipients=team_member_ids(task.team_id),
+        recipients=team_member_ids(team_id=task.team_id),
     )
     _notify(
         task=task,
@@ -182,11 +187,19 @@ def task_delete(*, task: Task, actor: User) -> None:
         team_id=team_id,
         actor=actor,
         data={"task": {"id": task_id, "version": current}},
-        recipients=team_member_ids(team_id),
+        recipients=team_member_ids(team_id=team_id),
     )
 
 
-def task_unassign_member(*, team: Team, user_id: int, actor: User) -> None:
-    """A member who leaves a team keeps none of its tasks."""
-    for task_id in Task.objects.filter(team=team, assignee_id=user_id).values_list("pk", flat=True):
+@transaction.atomic
+def task_team_member_remove(*, team: Team, actor: User, user_id: int) -> None:
+    """Remove a member from a team and unassign their tasks there, in one transaction.
+
+    Teams know nothing of tasks (docs/architecture.md), so the removal that must also unassign
+    is composed here: `teams.services.team_member_remove` applies the membership rules, then each
+    of the member's tasks goes through `task_update`, with its activity entry and `task.updated`.
+    """
+    team_member_remove(team=team, actor=actor, user_id=user_id)
+    assigned = Task.objects.filter(team=team, assignee_id=user_id).values_list("pk", flat=True)
+    for task_id in assigned:
         task_update(task_id=task_id, actor=actor, data={"assignee": None})

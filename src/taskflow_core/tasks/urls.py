@@ -1,9 +1,20 @@
 from django.urls import path
 
-from taskflow_core.tasks.apis import TaskActivityListApi, TaskDetailApi, TaskListCreateApi
+from taskflow_core.tasks.apis import (
+    TaskActivityListApi,
+    TaskDetailApi,
+    TaskListCreateApi,
+    TeamMemberRemoveApi,
+)
 
 urlpatterns = [
     path("tasks/", TaskListCreateApi.as_view(), name="task-list"),
     path("tasks/<int:task_id>/", TaskDetailApi.as_view(), name="task-detail"),
     path("tasks/<int:task_id>/activity/", TaskActivityListApi.as_view(), name="task-activity"),
+    # Removing a member unassigns their tasks, so the tasks app serves it (docs/architecture.md).
+    path(
+        "teams/<int:team_id>/members/<int:user_id>/",
+        TeamMemberRemoveApi.as_view(),
+        name="team-member-detail",
+    ),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -16,12 +16,7 @@ from taskflow_core.common.openapi import error_responses
 from taskflow_core.common.pagination import Pagination, paginated_response
 from taskflow_core.teams.models import ADDABLE_ROLES, MANAGING_ROLES, Membership, Role, Team
 from taskflow_core.teams.selectors import team_get_for_user, team_list_for_user, team_member_list
-from taskflow_core.teams.services import (
-    membership_role,
-    team_create,
-    team_member_add,
-    team_member_remove,
-)
+from taskflow_core.teams.services import membership_role, team_create, team_member_add
 
 
 class TeamOutputSerializer(serializers.Serializer[Team]):
@@ -143,22 +138,3 @@ class TeamMemberListAddApi(APIView):
         serializer.is_valid(raise_exception=True)
         membership = team_member_add(team=team, actor=actor, **serializer.validated_data)
         return Response(MemberOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
-
-
-class TeamMemberRemoveApi(APIView):
-    @extend_schema(
-        operation_id="teams_members_remove",
-        summary="Remove a member (owner or admin), or leave the team yourself",
-        description="The owner can be removed by nobody and cannot leave (403). Tasks assigned "
-        "to the removed member in this team become unassigned.",
-        request=None,
-        responses={
-            204: OpenApiResponse(description="Removed."),
-            **error_responses(401, 403, 404),
-        },
-    )
-    def delete(self, request: Request, team_id: int, user_id: int) -> Response:
-        actor = request_user(request)
-        team = team_get_for_user(user=actor, team_id=team_id)
-        team_member_remove(team=team, actor=actor, user_id=user_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)

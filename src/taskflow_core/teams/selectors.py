@@ -41,3 +41,8 @@ def team_member_list(*, team: Team) -> QuerySet[Membership]:
         .annotate(role_rank=rank)
         .order_by("role_rank", "user__username", "pk")
     )
+
+
+def team_member_ids(*, team_id: int) -> list[int]:
+    """Everyone in the team: the recipients of its task events."""
+    return list(Membership.objects.filter(team_id=team_id).values_list("user_id", flat=True))

@@ -45,8 +45,8 @@ def team_member_add(
 
 @transaction.atomic
 def team_member_remove(*, team: Team, actor: User, user_id: int) -> None:
-    from taskflow_core.tasks.services import task_unassign_member
-
+    """Take a member out of the team (an owner/admin, or the member themself; never the owner).
+    Their tasks are the tasks app's business: `tasks.services.task_team_member_remove`."""
     membership = Membership.objects.select_for_update().filter(team=team, user_id=user_id).first()
     if membership is None:
         raise Http404("This user is not a member of the team.")
@@ -60,4 +60,3 @@ def team_member_remove(*, team: Team, actor: User, user_id: int) -> None:
             raise PermissionDenied("The team's owner cannot be removed.")
         raise PermissionDenied("The owner cannot leave the team they own.")
     membership.delete()
-    task_unassign_member(team=team, user_id=user_id, actor=actor)

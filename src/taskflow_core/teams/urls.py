@@ -1,19 +1,9 @@
 from django.urls import path
 
-from taskflow_core.teams.apis import (
-    TeamDetailApi,
-    TeamListCreateApi,
-    TeamMemberListAddApi,
-    TeamMemberRemoveApi,
-)
+from taskflow_core.teams.apis import TeamDetailApi, TeamListCreateApi, TeamMemberListAddApi
 
 urlpatterns = [
     path("teams/", TeamListCreateApi.as_view(), name="teams"),
     path("teams/<int:team_id>/", TeamDetailApi.as_view(), name="team-detail"),
     path("teams/<int:team_id>/members/", TeamMemberListAddApi.as_view(), name="team-members"),
-    path(
-        "teams/<int:team_id>/members/<int:user_id>/",
-        TeamMemberRemoveApi.as_view(),
-        name="team-member-detail",
-    ),
 ]

@@ -1,16 +1,22 @@
-"""What a notification email says: subject, plain-text and HTML bodies."""
+"""A notification's email: whether it gets one, and what it says (subject, text and HTML).
+
+The email is rendered when the notification is made and handed to the generic outbox
+(`emails.services.email_queue`), which sends it exactly once after the transaction commits.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.template.loader import render_to_string
-from django.utils import dateformat, timezone
-from django.utils.timesince import timesince, timeuntil
+from django.utils import timezone
 
-from taskflow_core.notifications.models import Notification, NotificationType
+from taskflow_core.emails.models import EmailDelivery
+from taskflow_core.emails.services import email_queue
+from taskflow_core.notifications.deadlines import deadline_relative, deadline_text
+from taskflow_core.notifications.models import EMAILED_TYPES, Notification, NotificationType
 
 AUTOMATIC_ACTOR = "TaskFlow Pro (automatic deadline reminder)"
 
@@ -20,18 +26,6 @@ class EmailContent:
     subject: str
     text: str
     html: str
-
-
-def deadline_text(due_at: datetime) -> str:
-    """`Saturday 28 November 2026, 14:30 UTC`: users have no time zone setting yet."""
-    return dateformat.format(due_at.astimezone(UTC), "l j F Y, H:i") + " UTC"
-
-
-def deadline_relative(due_at: datetime, now: datetime) -> str:
-    # timesince joins number and unit with a no-break space, which mail clients mangle.
-    if due_at > now:
-        return "in " + timeuntil(due_at, now, depth=1).replace("\xa0", " ")
-    return timesince(due_at, now, depth=1).replace("\xa0", " ") + " ago"
 
 
 def _headline(notification: Notification, title: str, now: datetime) -> str:
@@ -47,10 +41,12 @@ def _headline(notification: Notification, title: str, now: datetime) -> str:
     return notification.message
 
 
-def email_content(notification: Notification, now: datetime | None = None) -> EmailContent:
+def notification_email_content(
+    notification: Notification, now: datetime | None = None
+) -> EmailContent:
     now = now or timezone.now()
     task = notification.task
-    if task is None:  # the task was deleted after the notification was made
+    if task is None:  # a notification about no (or a deleted) task says just its message
         return EmailContent(
             subject=notification.message[:200], text=notification.message + "\n", html=""
         )
@@ -70,6 +66,26 @@ def email_content(notification: Notification, now: datetime | None = None) -> Em
     }
     return EmailContent(
         subject=f"[{task.team.name}] {headline}"[:255],
-        text=render_to_string("emails/notification.txt", context),
-        html=render_to_string("emails/notification.html", context),
+        text=render_to_string("notifications/email.txt", context),
+        html=render_to_string("notifications/email.html", context),
+    )
+
+
+def notification_email_queue(*, notification: Notification) -> EmailDelivery | None:
+    """Inside the caller's transaction: queue the email this notification deserves, if any
+    (its type is emailed, and the recipient has email on and an address)."""
+    recipient = notification.recipient
+    if (
+        notification.type not in EMAILED_TYPES
+        or not recipient.email_notifications
+        or not recipient.email
+    ):
+        return None
+    content = notification_email_content(notification)
+    return email_queue(
+        to=recipient.email,
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
+        recipient=recipient,
     )

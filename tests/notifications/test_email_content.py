@@ -1,4 +1,4 @@
-"""What the emails say: task, team, readable deadline and who acted."""
+"""What a notification's email says: task, team, readable deadline and who acted."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from taskflow_core.accounts.models import User
-from taskflow_core.emails.content import AUTOMATIC_ACTOR, email_content
+from taskflow_core.notifications.emails import AUTOMATIC_ACTOR, notification_email_content
 from taskflow_core.notifications.models import NotificationType
 from taskflow_core.notifications.services import notification_create
 from taskflow_core.tasks.services import task_create
@@ -26,12 +26,13 @@ def test_a_deadline_email_names_task_team_deadline_and_sender(
     notification = notification_create(
         recipient=bob,
         type=NotificationType.DEADLINE_APPROACHING,
-        task=task,
+        task_id=task.pk,
+        team_id=task.team_id,
         actor=None,
         message="due soon",
     )
 
-    content = email_content(notification, now=NOW)
+    content = notification_email_content(notification, now=NOW)
 
     assert content.subject == '[Platform] "Fix <login> & logout" is due in 30 minutes'
     assert "Task:     Fix <login> & logout" in content.text
@@ -45,10 +46,15 @@ def test_a_deadline_email_names_task_team_deadline_and_sender(
 def test_an_overdue_email_says_how_late(team: Team, alice: User) -> None:
     task = task_create(team=team, actor=alice, title="Report", due_at=NOW)
     notification = notification_create(
-        recipient=alice, type=NotificationType.TASK_OVERDUE, task=task, actor=None, message="late"
+        recipient=alice,
+        type=NotificationType.TASK_OVERDUE,
+        task_id=task.pk,
+        team_id=task.team_id,
+        actor=None,
+        message="late",
     )
 
-    content = email_content(notification, now=DUE)
+    content = notification_email_content(notification, now=DUE)
 
     assert content.subject == '[Platform] "Report" is overdue'
     assert "Deadline: Saturday 28 November 2026, 14:00 UTC (30 minutes ago)" in content.text
