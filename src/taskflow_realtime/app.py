@@ -36,13 +36,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         retry=Retry(NoBackoff(), 0),
     )
     hub = Hub()
-    stream = EventStream(
-        redis,
-        settings.event_stream,
-        replay_page_size=settings.replay_page_size,
-        user_index_maxlen=settings.event_user_index_maxlen,
-        max_age_seconds=settings.event_stream_max_age_seconds,
-    )
+    stream = EventStream(redis, settings.event_stream, replay_page_size=settings.replay_page_size)
     app.state.settings = settings
     app.state.redis = redis
     app.state.hub = hub

@@ -22,10 +22,6 @@ class Settings(BaseSettings):
     # Frames waiting for one slow socket before it is closed.
     ws_send_queue_size: int = Field(default=256, ge=1)
     replay_page_size: int = Field(default=500, ge=1)
-    # Shared with the core's settings: how the publisher bounds each user's index and the
-    # window (docs/events.md "Layout"); the replay rules depend on them.
-    event_user_index_maxlen: int = Field(default=10_000, ge=1)
-    event_stream_max_age_seconds: int = Field(default=86_400, ge=0)
 
     @model_validator(mode="after")
     def _public_key_present(self) -> Settings:

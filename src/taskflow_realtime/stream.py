@@ -72,14 +72,10 @@ class EventStream:
         name: str,
         *,
         replay_page_size: int = 500,
-        user_index_maxlen: int = 10_000,
-        max_age_seconds: int = 86_400,
     ) -> None:
         self.redis = redis
         self.name = name
         self.replay_page_size = replay_page_size
-        self.user_index_maxlen = user_index_maxlen
-        self.max_age_seconds = max_age_seconds
         self.stats = ReplayStats()
         self.control_handlers: dict[str, ControlHandler] = {}
         # The Redis run (INFO run_id) the reader follows; a new one means Redis restarted.
@@ -109,14 +105,10 @@ class EventStream:
         pipeline = self.redis.pipeline(transaction=False)
         pipeline.xinfo_stream(self.name)
         pipeline.hgetall(keys.epoch_key(self.name))
-        pipeline.xlen(index)
         pipeline.xrange(index, count=1)
-        pipeline.time()
         pipeline.info("server")
-        info, epoch, index_length, index_first, now, server = await pipeline.execute(
-            raise_on_error=False
-        )
-        for answer in (epoch, index_length, index_first, now, server):
+        info, epoch, index_first, server = await pipeline.execute(raise_on_error=False)
+        for answer in (epoch, index_first, server):
             if isinstance(answer, Exception):
                 raise answer
         if isinstance(info, Exception):  # no stream: Redis lost it, or nothing was published
@@ -143,21 +135,11 @@ class EventStream:
                 return False
         elif after < _entry_id(str(first[0])):
             return False
-        # The index is trimmed by count (to at least its maxlen): a full index that starts
-        # after `after` may have lost some of the user's entries.
-        if (
-            index_length >= self.user_index_maxlen
-            and index_first
-            and _entry_id(str(index_first[0][0])) > after
-        ):
-            return False
-        # An index expires a window's age after its newest entry: an id younger than that
-        # proves the index is still there if the user had anything after it.
-        if self.max_age_seconds > 0:
-            now_ms = int(now[0]) * 1000 + int(now[1]) // 1000
-            if after[0] <= now_ms - self.max_age_seconds * 1000:
-                return False
-        return True
+        # The client's id is one of its own events, so it was in the user's index. An index
+        # that no longer holds it (trimmed by count, or expired and started again) or no longer
+        # exists (expired: no event for the user within the window's age) may miss some of the
+        # user's entries after it.
+        return bool(index_first) and _entry_id(str(index_first[0][0])) <= after
 
     async def replay(self, user_id: int, after: StreamId) -> AsyncIterator[tuple[StreamId, str]]:
         """`user_id`'s events after `after`, in order, as ready-to-send frames: a page of ids

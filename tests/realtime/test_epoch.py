@@ -77,7 +77,8 @@ def test_lost_history_means_resync_for_connected_and_reconnecting_clients(
         update(task, alice, 2)
         update(task, alice, 3)
         _created, v2, _v3 = connected.events(3)
-        wait_until(lambda: own_redis.client().exists(epoch_key(event_stream)) == 1, 30, "the epoch")
+        with own_redis.client() as client:  # the snapshot must hold the epoch
+            wait_until(lambda: client.exists(epoch_key(event_stream)) == 1, 30, "the epoch")
         own_redis.snapshot(tmp_path / "older.rdb")
         for version in (4, 5, 6):
             update(task, alice, version)

@@ -93,7 +93,7 @@ def test_an_index_trimmed_past_the_client_s_id_means_resync(
     bob: User,
 ) -> None:
     settings.TASKFLOW_EVENT_USER_INDEX_MAXLEN = 3
-    realtime = start_realtime(TASKFLOW_EVENT_USER_INDEX_MAXLEN="3")
+    realtime = start_realtime()
     task = task_create(team=team, actor=alice, title="v1")
     ids = [last_stream_id(stream_redis, event_stream)]
     for version in range(2, 6):
@@ -102,7 +102,7 @@ def test_an_index_trimmed_past_the_client_s_id_means_resync(
     # Bob's index keeps v3..v5 only; the stream itself still has everything.
     assert stream_redis.xlen(event_stream) == 5
 
-    for too_old in (ids[0], ids[1]):  # v2 was trimmed, or may have been: no replay
+    for too_old in (ids[0], ids[1]):  # v1 and v2 are no longer in Bob's index: no replay
         with realtime.client() as socket:
             socket.auth(access_token(bob), last_event_id=too_old)
             assert socket.next() == {"type": "resync"}
