@@ -167,11 +167,13 @@ class TaskOrder:
 
 
 def task_order(event: OutboxEvent) -> TaskOrder | None:
+    """For a `task.*` event with a version (all but deletions written before it had one)."""
     task = event.data.get("task") if event.name.startswith("task.") else None
-    version = task.get("version") if isinstance(task, dict) else None
-    if not isinstance(version, int) or not isinstance(task.get("id"), int):  # type: ignore[union-attr]
+    if not isinstance(task, dict):
         return None
-    task_id: int = task["id"]  # type: ignore[index]
+    task_id, version = task.get("id"), task.get("version")
+    if not isinstance(task_id, int) or not isinstance(version, int):
+        return None
     if event.name == "task.created":
         return TaskOrder(task_id, expected=0, version=version)
     if event.name == "task.deleted":  # carries the version it deleted: follows that update

@@ -177,10 +177,11 @@ def task_delete(*, task: Task, actor: User) -> None:
         raise PermissionDenied("Only the task's creator or a team owner/admin can delete it.")
     # The version under the row lock: the event follows the task's last update (docs/events.md
     # "Ordering"), even if `task` was read before someone else changed it.
-    version = Task.objects.select_for_update().filter(pk=task.pk).values_list("version", flat=True)
-    task_id, team_id, current = task.pk, task.team_id, version.first()
+    locked = Task.objects.select_for_update().filter(pk=task.pk)
+    current = locked.values_list("version", flat=True).first()
     if current is None:  # deleted by someone else meanwhile
         raise Http404("No such task.")
+    task_id, team_id = task.pk, task.team_id
     task.delete()
     event_emit(
         name="task.deleted",
