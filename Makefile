@@ -10,17 +10,36 @@ LOCAL := $(if $(TASKFLOW_ENV_READY),,$(BIN)/python -m taskflow_local exec --)
 export PYTHONPATH := $(CURDIR)/src
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test checks lint typecheck contracts pytest bench bench-full demo superuser docker-env docker-test install clean
+.PHONY: run test checks lint typecheck contracts pytest coverage bench bench-full demo superuser docker-env docker-test install install-test install-bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==0.13.9"
 
-$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet
+# Dependency groups (pyproject.toml): run = the runtime dependencies + `local` (embedded
+# databases, honcho); bench = run + `bench`; test = run + `dev` + `bench` (mypy checks bench/ and
+# the gate runs the bench smoke). The production image installs the runtime ones alone.
+# One venv, one stamp per set: each sync installs exactly its groups (uv removes the rest), and
+# a larger set already installed serves a smaller target, so targets never undo each other.
+SYNC := $(UV) sync --frozen --quiet --no-default-groups
+$(VENV)/.installed-run: pyproject.toml uv.lock | $(UV)
+	$(SYNC) --group local
+	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.installed-test: pyproject.toml uv.lock | $(UV)
+	$(SYNC) --group local --group dev --group bench
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+$(VENV)/.installed-bench: pyproject.toml uv.lock | $(UV)
+	$(SYNC) --group local --group bench
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(firstword $(wildcard $(VENV)/.installed-test $(VENV)/.installed-bench) $(VENV)/.installed-run)
+install-test: $(VENV)/.installed-test
+install-bench: $(firstword $(wildcard $(VENV)/.installed-test) $(VENV)/.installed-bench)
 
 run: install
 	$(LOCAL) $(BIN)/python -m taskflow_local.stack
@@ -40,35 +59,41 @@ docker-env: install
 # deploy/compose.yaml on a real Docker engine (root; docker.io, docker-compose, debootstrap):
 # local base images, the project's images, every container healthy, a user's first steps through
 # the gateway, then down. See tests/docker/__main__.py and the README's Docker section.
-docker-test: install
+docker-test: install-test
 	$(BIN)/python -m tests.docker
 
 # One set of embedded services (when no URLs are given) for the whole gate.
-test: install
+test: install-test
 	$(LOCAL) $(MAKE) --no-print-directory checks
 
-checks: lint typecheck contracts pytest
+checks: lint typecheck contracts coverage
 
-lint: install
+# The whole suite, with branch coverage of src/ collected from every Python process it starts;
+# fails under the floor in pyproject.toml ([tool.coverage.report] fail_under).
+coverage: install-test
+	rm -f .coverage .coverage.*
+	$(LOCAL) env COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+lint: install-test
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
 	$(BIN)/hadolint deploy/Dockerfile
 
-typecheck: install
-	$(LOCAL) $(BIN)/mypy
+typecheck: install-test
+	$(BIN)/mypy
 
-contracts: install
+contracts: install-test
 	$(BIN)/lint-imports
 
-pytest: install
+pytest: install-test
 	$(LOCAL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Benchmarks P1-P6 (bench/): short mode in a few minutes; full mode holds P3's sockets 10 minutes.
 # They work in a `<database>_bench` database of their own and rewrite bench/RESULTS.md.
-bench: install
+bench: install-bench
 	$(LOCAL) $(BIN)/python -m bench $(BENCH_ARGS)
 
-bench-full: install
+bench-full: install-bench
 	$(LOCAL) $(BIN)/python -m bench --full $(BENCH_ARGS)
 
 clean:

@@ -48,11 +48,13 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--full", action="store_true", help="full mode (P3 holds 10 minutes)")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--full", action="store_true", help="full mode (P3 holds 10 minutes)")
+    size.add_argument("--smoke", action="store_true", help="tiny sizes, not recorded (make test)")
     parser.add_argument("--only", default="", help="comma-separated subset, e.g. P1,P4")
     parser.add_argument("--no-record", action="store_true", help="do not rewrite RESULTS.md")
     args = parser.parse_args(argv)
-    mode = MODES["full" if args.full else "short"]
+    mode = MODES["full" if args.full else "smoke" if args.smoke else "short"]
     selected = [name.strip().upper() for name in args.only.split(",") if name.strip()] or list(
         BENCHMARKS
     )
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         stop_all()
         close_django_connections()
         drop_database(database_url)
-    path = report.save(results, record=not args.no_record)
+    path = report.save(results, record=not (args.no_record or args.smoke))
     ctx.log(f"results: {path}")
     print(report.summary_table(results))
     print(json.dumps({"failed": failed}))

@@ -32,7 +32,7 @@ async def relay(channel: str) -> None:
                 with contextlib.suppress(Exception):
                     await websocket.send_text(text)
     finally:
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
         await client.aclose()
 
 

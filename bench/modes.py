@@ -1,4 +1,5 @@
-"""How big and how long each benchmark runs: `short` for `make bench`, `full` for `bench-full`."""
+"""How big and how long each benchmark runs: `short` for `make bench`, `full` for `bench-full`,
+`smoke` (tiny, never recorded) for `make test`."""
 
 from __future__ import annotations
 
@@ -85,4 +86,29 @@ FULL = Mode(
     p6_scans=30,
 )
 
-MODES = {"short": SHORT, "full": FULL}
+# `make test` runs every benchmark once at this size (tests/bench/test_smoke.py): not a
+# measurement, a proof that each one still runs end to end.
+SMOKE = Mode(
+    name="smoke",
+    repeats=1,
+    p1_sockets=20,
+    p1_team_size=10,
+    p1_rate=20.0,
+    p1_seconds=1.0,
+    p2_clients=2,
+    p2_seconds=0.5,
+    p3_sockets=20,
+    p3_hold_seconds=1.0,
+    p3_windows=1,
+    p3_ping_interval=5.0,
+    p4_members=20,
+    p4_single_events=2,
+    p4_burst=2,
+    p5_rate=5.0,
+    p5_seconds=1.0,
+    p5_slow_delay=0.2,
+    p6_tasks=200,
+    p6_scans=1,
+)
+
+MODES = {"short": SHORT, "full": FULL, "smoke": SMOKE}

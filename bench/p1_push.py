@@ -83,7 +83,7 @@ async def redis_baseline(url: str, rate: float, seconds: float) -> list[float]:
     reader.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await reader
-    await pubsub.aclose()
+    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
     await subscriber.aclose()
     await publisher.aclose()
     return [received[index] - sent[index] for index in sent if index in received]

@@ -25,7 +25,7 @@ from bench.httpclient import Request, open_loop
 from bench.processes import LOG_DIR
 from bench.report import row
 from bench.stats import latency_summary, over_repeats, ratio, spread
-from taskflow_local.embedded import free_port
+from taskflow_local.processes import free_port
 
 TARGET_RATIO = 1.1
 MEMBERS = 20

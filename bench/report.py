@@ -181,8 +181,8 @@ def render(latest: dict[str, Any]) -> str:
         "- Each figure is the **median** over the repeats, with (min-max); each ratio is taken"
         " per repeat against the baseline measured side by side in the same run, then summarised"
         " the same way. A target counts as met when the median meets it.",
-        "- Raw numbers: `bench/results/*.json` (one file per run; `latest.json` keeps the newest"
-        " figures of each benchmark).",
+        "- Raw numbers: `bench/results/<date>-<mode>.json`, one file per run, kept out of git;"
+        " `latest.json` (committed) keeps the newest figures of each benchmark.",
         "",
         summary_table(latest),
         "",

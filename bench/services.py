@@ -1,5 +1,5 @@
 """The stack's processes as the benchmark starts them: the very commands `make run` uses
-(`taskflow_local.stack.processes`), on free ports, against the bench database."""
+(`taskflow_deploy.commands`), on free ports, against the bench database."""
 
 from __future__ import annotations
 
@@ -10,20 +10,15 @@ import urllib.request
 from pathlib import Path
 
 from bench.processes import REPO, Service, python
-from taskflow_local.embedded import free_port
-from taskflow_local.stack import REALTIME_WITHHELD, Ports, processes
-
-ROOT = REPO / ".taskflow" / "bench"
-
-
-def _commands(api_port: int = 0, realtime_port: int = 0) -> dict[str, list[str]]:
-    ports = Ports(api=api_port, realtime=(realtime_port,), gateway=0)
-    return processes(ports, ROOT, None)
-
-
-def _realtime_env(env: dict[str, str]) -> dict[str, str]:
-    """What `make run` gives the realtime process: no private key, no database, no secret."""
-    return {key: value for key, value in env.items() if key not in REALTIME_WITHHELD}
+from taskflow_deploy.commands import (
+    celery_command,
+    core_command,
+    realtime_command,
+    realtime_environment,
+    relay_command,
+    worker_command,
+)
+from taskflow_local.processes import free_port
 
 
 def core_api(env: dict[str, str], name: str = "core", settings: str | None = None) -> Service:
@@ -32,15 +27,15 @@ def core_api(env: dict[str, str], name: str = "core", settings: str | None = Non
     service_env = dict(env)
     if settings is not None:
         service_env["DJANGO_SETTINGS_MODULE"] = settings
-    service = Service(name, _commands(api_port=port)["core"], service_env, port=port).start()
+    service = Service(name, core_command(f"127.0.0.1:{port}"), service_env, port=port).start()
     wait_http(port)
     return service
 
 
 def realtime(env: dict[str, str], extra_args: tuple[str, ...] = ()) -> Service:
     port = free_port()
-    command = [*_commands(realtime_port=port)["realtime"], *extra_args]
-    return Service("realtime", command, _realtime_env(env), port=port).start()
+    command = [*realtime_command(port), *extra_args]
+    return Service("realtime", command, realtime_environment(env), port=port).start()
 
 
 def bare_socket_server(
@@ -50,9 +45,9 @@ def bare_socket_server(
     port = free_port()
     command = [
         arg if arg != "taskflow_realtime.app:app" else "bench.bare_ws:app"
-        for arg in _commands(realtime_port=port)["realtime"]
+        for arg in realtime_command(port)
     ]
-    service_env = _realtime_env(env)
+    service_env = realtime_environment(env)
     if relay_channel is not None:
         service_env["BARE_RELAY_CHANNEL"] = relay_channel
     name = "bare-relay" if relay_channel else "bare-sockets"
@@ -60,16 +55,16 @@ def bare_socket_server(
 
 
 def relay(env: dict[str, str]) -> Service:
-    return Service("relay", _commands()["relay"], env).start()
+    return Service("relay", relay_command(), env).start()
 
 
 def celery_worker(env: dict[str, str], name: str = "worker") -> Service:
-    return Service(name, _commands()["worker"], env).start()
+    return Service(name, worker_command(concurrency=2), env).start()
 
 
 def celery_purge(env: dict[str, str]) -> None:
     """Drop whatever the bench left queued (emails nobody will send)."""
-    command = [*_commands()["worker"][:4], "purge", "-f"]
+    command = celery_command("purge", "-f")
     subprocess.run(command, env=env, cwd=REPO, capture_output=True, timeout=60, check=False)
 
 

@@ -61,6 +61,13 @@ BREAKS = [
     ("events-stdlib-pydantic", "taskflow_events/frames.py", "import taskflow_realtime"),
     ("core-not-realtime-local", "taskflow_core/tasks/services.py", "import taskflow_realtime"),
     ("core-not-realtime-local", "taskflow_core/common/health.py", "import taskflow_local"),
+    ("core-not-realtime-local", "taskflow_core/config/wsgi.py", "import taskflow_deploy.commands"),
+    ("deploy-stdlib", "taskflow_deploy/commands.py", "import django"),
+    ("deploy-stdlib", "taskflow_deploy/gateway.py", "import pydantic"),
+    ("deploy-stdlib", "taskflow_deploy/gateway.py", "import taskflow_local.processes"),
+    ("production-not-local", "taskflow_realtime/health.py", "import taskflow_local.processes"),
+    ("production-not-local", "taskflow_events/codec.py", "import taskflow_local"),
+    ("production-not-local", "taskflow_deploy/commands.py", "import honcho"),
     # teams must never import tasks: tasks imports teams, so this is a cycle.
     ("core-apps-acyclic", "taskflow_core/teams/services.py", "import taskflow_core.tasks.models"),
     ("core-apps-acyclic", "taskflow_core/emails/models.py", "import taskflow_core.notifications"),

@@ -6,7 +6,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from taskflow_events.payloads import Actor, DeletedTaskPayload, NotificationPayload, TaskPayload
+from taskflow_events.payloads import (
+    Actor,
+    CommentPayload,
+    DeletedCommentPayload,
+    DeletedTaskPayload,
+    MemberPayload,
+    NotificationPayload,
+    TaskPayload,
+    TeamRole,
+)
 
 
 class Strict(BaseModel):
@@ -29,6 +38,23 @@ class TaskDeletedData(Strict):
 
 class NotificationData(Strict):
     notification: NotificationPayload
+
+
+class CommentData(Strict):
+    comment: CommentPayload
+
+
+class CommentDeletedData(Strict):
+    comment: DeletedCommentPayload
+
+
+class MemberData(Strict):
+    member: MemberPayload
+
+
+class MemberRoleChangedData(Strict):
+    member: MemberPayload
+    previous_role: TeamRole
 
 
 class EventBase(Strict):
@@ -57,7 +83,58 @@ class NotificationCreated(EventBase):
     data: NotificationData
 
 
+class CommentCreated(EventBase):
+    event: Literal["comment.created"] = "comment.created"
+    data: CommentData
+
+
+class CommentUpdated(EventBase):
+    event: Literal["comment.updated"] = "comment.updated"
+    data: CommentData
+
+
+class CommentDeleted(EventBase):
+    event: Literal["comment.deleted"] = "comment.deleted"
+    data: CommentDeletedData
+
+
+class TeamMemberAdded(EventBase):
+    event: Literal["team.member_added"] = "team.member_added"
+    data: MemberData
+
+
+class TeamMemberRemoved(EventBase):
+    event: Literal["team.member_removed"] = "team.member_removed"
+    data: MemberData
+
+
+class TeamMemberRoleChanged(EventBase):
+    event: Literal["team.member_role_changed"] = "team.member_role_changed"
+    data: MemberRoleChangedData
+
+
 Event = Annotated[
-    TaskCreated | TaskUpdated | TaskDeleted | NotificationCreated, Field(discriminator="event")
+    TaskCreated
+    | TaskUpdated
+    | TaskDeleted
+    | NotificationCreated
+    | CommentCreated
+    | CommentUpdated
+    | CommentDeleted
+    | TeamMemberAdded
+    | TeamMemberRemoved
+    | TeamMemberRoleChanged,
+    Field(discriminator="event"),
 ]
-EVENT_NAMES = ("task.created", "task.updated", "task.deleted", "notification.created")
+EVENT_NAMES = (
+    "task.created",
+    "task.updated",
+    "task.deleted",
+    "notification.created",
+    "comment.created",
+    "comment.updated",
+    "comment.deleted",
+    "team.member_added",
+    "team.member_removed",
+    "team.member_role_changed",
+)

@@ -7,7 +7,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from taskflow_events.events import NotificationCreated, TaskCreated, TaskDeleted, TaskUpdated
+from taskflow_events.events import (
+    CommentCreated,
+    CommentDeleted,
+    CommentUpdated,
+    NotificationCreated,
+    TaskCreated,
+    TaskDeleted,
+    TaskUpdated,
+    TeamMemberAdded,
+    TeamMemberRemoved,
+    TeamMemberRoleChanged,
+)
 
 
 class AuthFrame(BaseModel):
@@ -58,8 +69,41 @@ class NotificationCreatedFrame(Delivery, NotificationCreated):
     pass
 
 
+class CommentCreatedFrame(Delivery, CommentCreated):
+    pass
+
+
+class CommentUpdatedFrame(Delivery, CommentUpdated):
+    pass
+
+
+class CommentDeletedFrame(Delivery, CommentDeleted):
+    pass
+
+
+class TeamMemberAddedFrame(Delivery, TeamMemberAdded):
+    pass
+
+
+class TeamMemberRemovedFrame(Delivery, TeamMemberRemoved):
+    pass
+
+
+class TeamMemberRoleChangedFrame(Delivery, TeamMemberRoleChanged):
+    pass
+
+
 EventFrame = Annotated[
-    TaskCreatedFrame | TaskUpdatedFrame | TaskDeletedFrame | NotificationCreatedFrame,
+    TaskCreatedFrame
+    | TaskUpdatedFrame
+    | TaskDeletedFrame
+    | NotificationCreatedFrame
+    | CommentCreatedFrame
+    | CommentUpdatedFrame
+    | CommentDeletedFrame
+    | TeamMemberAddedFrame
+    | TeamMemberRemovedFrame
+    | TeamMemberRoleChangedFrame,
     Field(discriminator="event"),
 ]
 ServerFrame = Annotated[ReadyFrame | ResyncFrame | EventFrame, Field(discriminator="type")]

@@ -13,8 +13,14 @@ TaskPriority = Literal["low", "medium", "high", "urgent"]
 DESCRIPTION_PREVIEW_CHARS = 1000
 
 NotificationKind = Literal[
-    "task_assigned", "task_status_changed", "deadline_approaching", "task_overdue"
+    "task_assigned",
+    "task_status_changed",
+    "task_commented",
+    "mentioned",
+    "deadline_approaching",
+    "task_overdue",
 ]
+TeamRole = Literal["owner", "admin", "member"]
 
 
 class Resource(BaseModel):
@@ -65,3 +71,27 @@ class NotificationPayload(Resource):
     message: str
     created_at: AwareDatetime
     read_at: AwareDatetime | None
+
+
+class CommentPayload(Resource):
+    id: int
+    task: int
+    author: Actor
+    body: str
+    mentions: list[int]  # ids of the team members the body mentions
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    edited: bool
+
+
+class DeletedCommentPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: int
+    task: int
+
+
+class MemberPayload(Resource):
+    user: Actor
+    role: TeamRole
+    joined_at: AwareDatetime

@@ -8,39 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(
-    port: int, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None
-) -> None:
-    """Return once something accepts connections on 127.0.0.1:`port`; fail early if `process`
-    (the one meant to listen there) exits first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(
-                f"process exited with {process.returncode} before listening on {port}"
-            )
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {timeout}s")
+from taskflow_local.processes import free_port, wait_for_port
 
 
 def redis_server_binary() -> str:

@@ -22,7 +22,15 @@ from pathlib import Path
 
 from honcho.manager import Manager
 
-from taskflow_local.gateway import (
+from taskflow_deploy.commands import (
+    beat_command,
+    core_command,
+    realtime_command,
+    realtime_environment,
+    relay_command,
+    worker_command,
+)
+from taskflow_deploy.gateway import (
     Gateway,
     current_worker_user,
     nginx_binary,
@@ -30,9 +38,6 @@ from taskflow_local.gateway import (
     split_list,
     write,
 )
-
-# The realtime service verifies tokens with the public key only and never touches PostgreSQL.
-REALTIME_WITHHELD = ("JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "DATABASE_URL", "SECRET_KEY")
 
 
 @dataclass(frozen=True)
@@ -71,35 +76,12 @@ def gateway_for(ports: Ports, root: Path) -> Gateway:
     )
 
 
-def realtime_command(port: int, host: str = "127.0.0.1") -> list[str]:
-    """uvicorn as the realtime service runs everywhere (stack, tests, benchmarks).
-
-    permessage-deflate is off: its zlib state costs ~45 KiB per socket (two thirds of an idle
-    socket's memory), and event frames are small JSON that gains little from compression.
-    """
-    return [
-        *(sys.executable, "-m", "uvicorn", "taskflow_realtime.app:app"),
-        *("--host", host, "--port", str(port), "--no-access-log"),
-        *("--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"),
-        *("--ws-per-message-deflate", "false"),
-    ]
-
-
 def processes(ports: Ports, root: Path, nginx: str | None) -> dict[str, list[str]]:
-    python = sys.executable
-    celery = [python, "-m", "celery", "-A", "taskflow_core.config.celery_app"]
     commands: dict[str, list[str]] = {
-        "core": [
-            *(python, "-m", "gunicorn", "taskflow_core.config.wsgi"),
-            *("--bind", f"127.0.0.1:{ports.api}", "--workers", "2", "--threads", "8"),
-            # The default control socket is one per user ($HOME/.gunicorn): two stacks would clash.
-            "--no-control-socket",
-            # %(U)s is the path without its query string: nothing secret reaches the log.
-            *("--access-logfile", "-", "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(L)ss'),
-        ],
-        "relay": [python, "manage.py", "relay_outbox"],
-        "worker": [*celery, "worker", "-l", "info", "--concurrency", "2"],
-        "beat": [*celery, "beat", "-l", "info", "-s", str(root / "celerybeat-schedule")],
+        "core": core_command(f"127.0.0.1:{ports.api}", workers=2, threads=8),
+        "relay": relay_command(),
+        "worker": worker_command(concurrency=2),
+        "beat": beat_command(root / "celerybeat-schedule"),
     }
     for index, port in enumerate(ports.realtime, start=1):
         name = "realtime" if len(ports.realtime) == 1 else f"realtime{index}"
@@ -111,10 +93,7 @@ def processes(ports: Ports, root: Path, nginx: str | None) -> dict[str, list[str
 
 def environment_for(name: str) -> dict[str, str]:
     env = dict(os.environ)
-    if name.startswith("realtime"):
-        for key in REALTIME_WITHHELD:
-            env.pop(key, None)
-    return env
+    return realtime_environment(env) if name.startswith("realtime") else env
 
 
 def banner(ports: Ports, nginx: str | None) -> str:

@@ -74,10 +74,14 @@ def test_admin_turns_email_notifications_off(staff: Client, alice: User) -> None
             "is_active": "on",
             "date_joined_0": alice.date_joined.strftime("%Y-%m-%d"),
             "date_joined_1": alice.date_joined.strftime("%H:%M:%S"),
+            "email_types": '{"task_commented": true}',
+            "email_delay_minutes": "30",
         },
     )
 
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.email_notifications is False
+    assert alice.email_types == {"task_commented": True}
+    assert alice.email_delay_minutes == 30
     assert alice.check_password(PASSWORD)

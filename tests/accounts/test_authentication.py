@@ -56,7 +56,7 @@ def unsigned(user: User) -> str:
 
 def hs256_with_public_key(user: User) -> str:
     """The classic algorithm-confusion forgery: HMAC keyed with the (public) verifying key."""
-    public_key = settings.SIMPLE_JWT["VERIFYING_KEY"].encode()
+    public_key = str(settings.SIMPLE_JWT["VERIFYING_KEY"]).encode()
     header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     body = b64(json.dumps(claims_for(user)).encode())
     signature = hmac.new(public_key, f"{header}.{body}".encode(), hashlib.sha256).digest()
@@ -131,4 +131,4 @@ def test_a_token_of_a_deactivated_user_is_401(
 def test_the_signing_key_is_asymmetric() -> None:
     """Realtime gets only the public key: it can verify tokens but never mint them."""
     assert settings.SIMPLE_JWT["ALGORITHM"] == "RS256"
-    assert "PRIVATE KEY" not in settings.SIMPLE_JWT["VERIFYING_KEY"]
+    assert "PRIVATE KEY" not in str(settings.SIMPLE_JWT["VERIFYING_KEY"])

@@ -55,6 +55,19 @@ def signed_in_schema(alice: User, api: Callable[[User | None], APIClient]) -> di
         ("teams/{team_id}/members/", "get", {"200", "401", "404"}, True),
         ("teams/{team_id}/members/", "post", {"201", "400", "401", "403", "404"}, True),
         ("teams/{team_id}/members/{user_id}/", "delete", {"204", "401", "403", "404"}, True),
+        (
+            "teams/{team_id}/members/{user_id}/",
+            "patch",
+            {"200", "400", "401", "403", "404"},
+            True,
+        ),
+        ("tasks/{task_id}/comments/", "get", {"200", "401", "404"}, True),
+        ("tasks/{task_id}/comments/", "post", {"201", "400", "401", "404"}, True),
+        ("comments/{comment_id}/", "get", {"200", "401", "404"}, True),
+        ("comments/{comment_id}/", "patch", {"200", "400", "401", "403", "404"}, True),
+        ("comments/{comment_id}/", "delete", {"204", "401", "403", "404"}, True),
+        ("tasks/{task_id}/watch/", "post", {"204", "401", "404"}, True),
+        ("tasks/{task_id}/watch/", "delete", {"204", "401", "404"}, True),
     ],
 )
 def test_account_and_team_endpoints_document_their_errors(
@@ -67,7 +80,7 @@ def test_account_and_team_endpoints_document_their_errors(
 
 
 def test_paginated_lists_are_documented_as_pages(signed_in_schema: dict[str, Any]) -> None:
-    for path in ("teams/", "teams/{team_id}/members/"):
+    for path in ("teams/", "teams/{team_id}/members/", "tasks/{task_id}/comments/"):
         ok = signed_in_schema["paths"][f"/api/v1/{path}"]["get"]["responses"]["200"]
         ref = ok["content"]["application/json"]["schema"]["$ref"]
         page = signed_in_schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
@@ -78,3 +91,31 @@ def test_member_roles_are_enums(signed_in_schema: dict[str, Any]) -> None:
     enums = signed_in_schema["components"]["schemas"]
     assert enums["TeamRoleEnum"]["enum"] == ["owner", "admin", "member"]
     assert enums["AddableTeamRoleEnum"]["enum"] == ["admin", "member"]
+
+
+def test_comments_and_preferences_are_described(signed_in_schema: dict[str, Any]) -> None:
+    schemas = signed_in_schema["components"]["schemas"]
+    comment = schemas["CommentOutput"]["properties"]
+    assert set(comment) == {
+        "id",
+        "task",
+        "author",
+        "body",
+        "mentions",
+        "created_at",
+        "updated_at",
+        "edited",
+    }
+    assert comment["mentions"]["items"]["type"] == "integer"
+    assert schemas["CommentInputRequest"]["properties"]["body"]["maxLength"] == 10_000
+    preferences = schemas["Preferences"]["properties"]
+    assert set(preferences["email_types"]["properties"]) == {
+        "task_assigned",
+        "task_status_changed",
+        "task_commented",
+        "mentioned",
+        "deadline_approaching",
+        "task_overdue",
+    }
+    delay = schemas["PatchedPreferencesInputRequest"]["properties"]["email_delay_minutes"]
+    assert (delay["minimum"], delay["maximum"]) == (0, 1440)

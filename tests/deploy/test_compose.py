@@ -18,8 +18,9 @@ import jsonschema
 import pytest
 import yaml
 
+from taskflow_deploy.commands import REALTIME_WITHHELD, uvicorn_args
+from taskflow_deploy.gateway import Gateway, render
 from taskflow_local.dockerenv import env_from_example
-from taskflow_local.gateway import Gateway, render
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -123,6 +124,7 @@ def test_realtime_never_gets_the_signing_key_the_secret_key_or_the_database(
     realtime = compose["services"]["realtime"]
     assert "env_file" not in realtime
     assert set(realtime["environment"]) == {"REDIS_URL", "JWT_PUBLIC_KEY_FILE"}
+    assert not set(realtime["environment"]) & set(REALTIME_WITHHELD)
     assert realtime["secrets"] == ["jwt_public_key"]
     core = compose["services"]["core"]
     assert core["env_file"] == ".env"
@@ -165,6 +167,13 @@ def test_the_gateway_image_config_renders_for_the_compose_service_names(tmp_path
     assert "listen 8080;" in conf
     assert "alias /srv/static/;" in conf
     assert "{{" not in conf
+
+
+def test_realtime_runs_the_command_every_other_launcher_runs(compose: dict[str, Any]) -> None:
+    """The same uvicorn options as `make run`, the tests and the benchmarks, listening on every
+    interface of its container and trusting forwarded headers from the gateway."""
+    command = compose["services"]["realtime"]["command"]
+    assert command == ["uvicorn", *uvicorn_args(8001, host="0.0.0.0", forwarded_allow_ips="*")]
 
 
 def test_services_given_the_private_key_get_the_group_that_may_read_it(

@@ -56,8 +56,8 @@ def assert_only_the_group_reads(private: Path) -> None:
     assert result.returncode != 0
     assert "Permission denied" in result.stderr
     in_group = ["setpriv", "--reuid=65534", f"--regid={dockerenv.CONTAINER_GID}", "--clear-groups"]
-    result = subprocess.run([*in_group, "cat", str(private)], capture_output=True, check=False)
-    assert result.returncode == 0  # what the containers' user (group 10001) does
+    reader = subprocess.run([*in_group, "cat", str(private)], capture_output=True, check=False)
+    assert reader.returncode == 0  # what the containers' user (group 10001) does
 
 
 def test_an_existing_deployment_is_fixed_without_touching_its_secrets(deploy: Path) -> None:

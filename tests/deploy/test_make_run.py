@@ -22,7 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from taskflow_local.gateway import nginx_binary
+from taskflow_deploy.gateway import nginx_binary
+from taskflow_local.processes import cmdline, process_table, stat_fields
 from tests.support.processes import REPO, free_port
 
 pytestmark = pytest.mark.integration
@@ -50,30 +51,6 @@ STARTUP = 240.0
 EXPECTED = ("gunicorn", "uvicorn", "celery", "worker", "beat", "relay_outbox", "nginx", "postgres")
 
 Proc = tuple[int, str]  # (pid, start time): a PID reused by another process is not ours
-
-
-def stat_fields(pid: int) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    # The command name is in parentheses and may hold spaces; fields after it are plain.
-    return raw[raw.rindex(")") + 2 :].split()
-
-
-def cmdline(pid: int) -> str:
-    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    return ""
-
-
-def process_table() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, start time) for every process now."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (fields := stat_fields(int(entry))) is not None:
-            table[int(entry)] = (int(fields[1]), fields[19])
-    return table
 
 
 def stack_processes(root_pid: int, clone: Path) -> set[Proc]:
@@ -167,9 +144,9 @@ def test_make_run_gets_healthy_and_ctrl_c_leaves_no_process_behind(clone: Path) 
         commands = " ".join(cmdline(pid) for pid, _ in seen)
         for word in (*EXPECTED, "redis-server"):
             assert word in commands, f"no {word} process in the stack:\n{log.read_text()[-4000:]}"
-        output = log.read_text()
-        assert f"Gateway (nginx)  {gateway}/" in output
-        assert "make superuser" in output
+        printed = log.read_text()
+        assert f"Gateway (nginx)  {gateway}/" in printed
+        assert "make superuser" in printed
 
         os.killpg(make.pid, signal.SIGINT)
         make.wait(timeout=90)

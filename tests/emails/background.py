@@ -93,16 +93,20 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
 
 def worker_env(smtp_port: int, **extra: str) -> dict[str, str]:
     """The stack's own settings (`local`, as `make run` uses), not the test settings whose
-    in-memory mail backend would swallow the emails."""
-    return service_env(
-        DJANGO_SETTINGS_MODULE="taskflow_core.config.settings.local",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(smtp_port),
-        TASKFLOW_EMAIL_MAX_ATTEMPTS="3",
-        TASKFLOW_EMAIL_BACKOFF_SECONDS="0.2",
-        EMAIL_TIMEOUT="60",  # a test may hold the SMTP server's answer for a while
-        **extra,
-    )
+    in-memory mail backend would swallow the emails. Beat looks for due digests twice a
+    second; notifications the worker creates (deadline alerts) wait no time for their email.
+    Those made in the test process follow its settings (`short_email_delay`)."""
+    settings = {
+        "DJANGO_SETTINGS_MODULE": "taskflow_core.config.settings.local",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "TASKFLOW_EMAIL_MAX_ATTEMPTS": "3",
+        "TASKFLOW_EMAIL_BACKOFF_SECONDS": "0.2",
+        "TASKFLOW_EMAIL_DIGEST_SCAN_SECONDS": "0.5",
+        "TASKFLOW_EMAIL_DELAY_UNIT_SECONDS": "0",
+        "EMAIL_TIMEOUT": "60",  # a test may hold the SMTP server's answer for a while
+    }
+    return service_env(**{**settings, **extra})
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
@@ -156,6 +160,7 @@ def celery_worker(env: dict[str, str]) -> Iterator[ServerProcess]:
 
 @contextmanager
 def celery_beat(env: dict[str, str], schedule: Path) -> Iterator[ServerProcess]:
+    """Beat with its own schedule file; yields the process (its log names each job sent)."""
     process = ServerProcess(
         [
             sys.executable,

@@ -1,15 +1,18 @@
-"""Fixtures for the email tests: a real SMTP server and a real Celery worker (module-scoped, so
-the worker starts once per module) and a clean mailbox per test."""
+"""Fixtures for the email tests: a real SMTP server, a real Celery worker and beat (which runs
+the digest job twice a second), module-scoped so they start once per module, and a clean
+mailbox per test."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from pytest_django import Settings
 
 from taskflow_core.accounts.models import User
 from taskflow_core.teams.models import Membership, Role, Team
-from tests.emails.background import Mailbox, celery_worker, smtp_server, worker_env
+from tests.emails.background import Mailbox, celery_beat, celery_worker, smtp_server, worker_env
 from tests.support.processes import ServerProcess
 
 
@@ -20,9 +23,20 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 
 
 @pytest.fixture(scope="module")
-def worker(smtp: tuple[Mailbox, int], django_db_setup: None) -> Iterator[ServerProcess]:
-    with celery_worker(worker_env(smtp[1])) as process:
+def worker(
+    smtp: tuple[Mailbox, int], django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    env = worker_env(smtp[1])
+    schedule: Path = tmp_path_factory.mktemp("beat") / "celerybeat-schedule"
+    with celery_worker(env) as process, celery_beat(env, schedule):
         yield process
+
+
+@pytest.fixture(autouse=True)
+def short_email_delay(settings: Settings) -> None:
+    """Notifications made in this process: a delay "minute" lasts no time (tests that need a
+    real wait set their own unit)."""
+    settings.TASKFLOW_EMAIL_DELAY_UNIT_SECONDS = 0
 
 
 @pytest.fixture

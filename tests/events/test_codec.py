@@ -53,11 +53,32 @@ NOTIFICATION = {
     "created_at": "2026-11-28T01:00:00Z",
     "read_at": None,
 }
+COMMENT = {
+    "id": 5,
+    "task": 7,
+    "author": {"id": 2, "username": "bob"},
+    "body": "Looks good, @alice\n\tship it",
+    "mentions": [1],
+    "created_at": "2026-11-28T01:06:00Z",
+    "updated_at": "2026-11-28T01:07:00Z",
+    "edited": True,
+}
+MEMBER = {
+    "user": {"id": 4, "username": "carol"},
+    "role": "admin",
+    "joined_at": "2026-11-28T01:00:00Z",
+}
 DATA: dict[str, dict[str, Any]] = {
     "task.created": {"task": TASK},
     "task.updated": {"task": TASK, "changes": {"status": ["todo", "in_progress"]}},
     "task.deleted": {"task": {"id": 7, "version": 2}},
     "notification.created": {"notification": NOTIFICATION},
+    "comment.created": {"comment": COMMENT},
+    "comment.updated": {"comment": COMMENT},
+    "comment.deleted": {"comment": {"id": 5, "task": 7}},
+    "team.member_added": {"member": MEMBER},
+    "team.member_removed": {"member": MEMBER},
+    "team.member_role_changed": {"member": MEMBER, "previous_role": "member"},
 }
 
 

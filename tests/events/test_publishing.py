@@ -35,9 +35,9 @@ def index_ids(client: redis.Redis, stream: str, user: User) -> list[str]:
 def stream_events(
     client: redis.Redis, stream: str
 ) -> list[tuple[str, list[str], dict[str, object]]]:
+    entries: list[tuple[str, dict[str, str]]] = client.xrange(stream)  # type: ignore[assignment]
     return [
-        (entry_id, fields["r"].split(","), json.loads(fields["e"]))
-        for entry_id, fields in client.xrange(stream)
+        (entry_id, fields["r"].split(","), json.loads(fields["e"])) for entry_id, fields in entries
     ]
 
 
@@ -143,8 +143,9 @@ def test_the_relay_publishes_what_was_missed_in_order_and_prunes_old_rows(
     assert relay.publish_pending() == 3
     assert relay.publish_pending() == 0
     titles = [
-        event["data"]["task"]["title"] for _, _, event in stream_events(stream_redis, event_stream)
-    ]  # type: ignore[index]
+        event["data"]["task"]["title"]  # type: ignore[index]
+        for _, _, event in stream_events(stream_redis, event_stream)
+    ]
     assert titles == ["t0", "t1", "t2"]
 
     old = OutboxEvent.objects.order_by("id").first()

@@ -13,21 +13,18 @@ import httpx
 import pytest
 from pytest_django import DjangoDbBlocker
 
-from taskflow_local.gateway import (
+from taskflow_deploy.commands import realtime_command, realtime_environment
+from taskflow_deploy.gateway import (
     Gateway,
     current_worker_user,
     nginx_binary,
     nginx_command,
     write,
 )
-from taskflow_local.stack import realtime_command
 from tests.support.processes import ServerProcess, free_port, python_module, service_env
 
 # Generous: a loaded 2-core machine can stall a request for seconds; assertions stay strict.
 HTTP_TIMEOUT = 30.0
-
-# What realtime must never be given: it verifies tokens, it does not mint them or touch PostgreSQL.
-REALTIME_WITHHELD = ("JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "DATABASE_URL", "SECRET_KEY")
 
 
 @dataclass
@@ -92,10 +89,7 @@ def core(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[
 
 def realtime_env(django_db_blocker: DjangoDbBlocker) -> dict[str, str]:
     with django_db_blocker.unblock():
-        env = service_env()
-    for key in REALTIME_WITHHELD:
-        env.pop(key, None)
-    return env
+        return realtime_environment(service_env())
 
 
 @pytest.fixture(scope="module")

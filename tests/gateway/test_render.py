@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from taskflow_local.gateway import Gateway, nginx_binary, render, write
+from taskflow_deploy.gateway import Gateway, nginx_binary, render, write
 
 
 def gateway(tmp_path: Path, **overrides: object) -> Gateway:

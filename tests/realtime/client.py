@@ -33,7 +33,7 @@ class SocketClient:
 
     def events(self, count: int, timeout: float = 30.0) -> list[Frame]:
         deadline = time.monotonic() + timeout
-        frames = []
+        frames: list[Frame] = []
         while len(frames) < count:
             frame = self.next(timeout=max(0.01, deadline - time.monotonic()))
             assert frame["type"] == "event", frame

@@ -13,7 +13,7 @@ import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
 from taskflow_core.accounts.models import User
-from taskflow_local.stack import realtime_command
+from taskflow_deploy.commands import realtime_command, realtime_environment
 from tests.events.conftest import event_stream, stream_redis
 from tests.realtime.client import SocketClient
 from tests.support.processes import ServerProcess, free_port, service_env
@@ -47,10 +47,7 @@ class Realtime:
 
 def realtime_env(**extra: str) -> dict[str, str]:
     """The test environment minus every signing secret: realtime gets the public key only."""
-    env = service_env(**extra)
-    for name in ("JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "SECRET_KEY", "DATABASE_URL"):
-        env.pop(name, None)
-    return env
+    return realtime_environment(service_env(**extra))
 
 
 @pytest.fixture

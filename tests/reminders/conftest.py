@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_django import Settings
 
 from tests.emails.background import (
     Mailbox,
@@ -39,3 +40,9 @@ def mailbox(smtp: tuple[Mailbox, int], background: ServerProcess) -> Iterator[Ma
     smtp[0].reset()
     yield smtp[0]
     smtp[0].reset()
+
+
+@pytest.fixture(autouse=True)
+def short_email_delay(settings: Settings) -> None:
+    """Notifications made in this process (assignments) wait no time for their email either."""
+    settings.TASKFLOW_EMAIL_DELAY_UNIT_SECONDS = 0

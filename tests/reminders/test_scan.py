@@ -11,13 +11,12 @@ from django.db import connection
 from django.utils import timezone
 
 from taskflow_core.accounts.models import User
-from taskflow_core.emails.models import EmailDelivery
 from taskflow_core.notifications.models import Notification, NotificationType
 from taskflow_core.reminders.models import DeadlineAlert
 from taskflow_core.reminders.services import CLAIM_SQL, deadline_scan
 from taskflow_core.tasks.models import Status, Task
 from taskflow_core.tasks.services import task_create, task_update
-from taskflow_core.teams.models import Team
+from taskflow_core.teams.models import Membership, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +48,8 @@ def test_a_task_entering_the_lead_window_alerts_its_assignee_once(
     assert len(deadline_scan()) == 1
     assert deadline_scan() == []
     assert kinds(task) == [(APPROACHING, bob.pk)]
-    assert EmailDelivery.objects.filter(notifications__type=APPROACHING, to=bob.email).count() == 1
+    # It waits for the digest like every notification that wants an email.
+    assert Notification.objects.get(task=task).email_due_at is not None
 
 
 def test_without_assignee_the_creator_is_alerted(
@@ -119,3 +119,16 @@ def test_the_claim_reads_the_open_tasks_deadline_index() -> None:
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "task_open_due_at" in plan
+
+
+def test_a_creator_who_left_the_team_is_not_alerted(bob: User, team: Team) -> None:
+    task = task_create(
+        team=team, actor=bob, title="T", due_at=timezone.now() + timedelta(minutes=30)
+    )
+    Membership.objects.filter(team=team, user=bob).delete()
+
+    deadline_scan()
+    deadline_scan()
+
+    assert kinds(task) == []
+    assert DeadlineAlert.objects.filter(task=task).count() == 1  # claimed once, never retried

@@ -248,11 +248,11 @@ def test_list_query_count_does_not_grow_with_page_size(
     client = api(alice)
 
     with CaptureQueriesContext(connection) as one_task_page:
-        response = client.get(URL, {"page_size": 1, "ordering": "-priority"})
+        response = client.get(URL, {"page_size": "1", "ordering": "-priority"})
     assert len(response.json()["results"]) == 1
     # Authentication, the count and the page itself: nothing per task.
     assert len(one_task_page) <= 4
 
     with django_assert_num_queries(len(one_task_page)):
-        response = client.get(URL, {"page_size": 50, "ordering": "-priority"})
+        response = client.get(URL, {"page_size": "50", "ordering": "-priority"})
     assert len(response.json()["results"]) == 50

@@ -46,7 +46,10 @@ class UserAdmin(_UserAdminBase):
     add_form = UserCreationAdminForm
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        ("Notifications", {"fields": ("email_notifications",)}),
+        (
+            "Notifications",
+            {"fields": ("email_notifications", "email_types", "email_delay_minutes")},
+        ),
     )
     add_fieldsets = (
         (

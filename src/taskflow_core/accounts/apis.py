@@ -1,4 +1,4 @@
-"""Accounts over HTTP: register, JWT obtain/refresh/logout, the current user, preferences."""
+"""Accounts over HTTP: register, JWT obtain/refresh/logout, the current user."""
 
 from __future__ import annotations
 
@@ -23,9 +23,7 @@ from taskflow_core.accounts.services import (
     token_pair_issue,
     token_pair_refresh,
     user_create,
-    user_preferences_update,
 )
-from taskflow_core.common.fields import JsonBooleanField
 from taskflow_core.common.openapi import error_responses
 
 # A generous bound that still keeps a hostile body from costing a long password hash.
@@ -175,42 +173,3 @@ class UserMeApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(UserOutputSerializer(request_user(request)).data)
-
-
-class UserPreferencesApi(APIView):
-    class InputSerializer(serializers.Serializer[Any]):
-        email_notifications = JsonBooleanField(required=False)
-
-        class Meta:
-            ref_name = "PreferencesInput"
-
-    class OutputSerializer(serializers.Serializer[User]):
-        email_notifications = serializers.BooleanField()
-
-        class Meta:
-            ref_name = "Preferences"
-
-    @extend_schema(
-        operation_id="users_me_preferences_retrieve",
-        summary="My preferences",
-        responses={200: OutputSerializer, **error_responses(401)},
-    )
-    def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer(request_user(request)).data)
-
-    @extend_schema(
-        operation_id="users_me_preferences_update",
-        summary="Change my preferences",
-        description="`email_notifications`: whether assignment and deadline emails are sent.",
-        request=InputSerializer,
-        responses={200: OutputSerializer, **error_responses(400, 401)},
-    )
-    def patch(self, request: Request) -> Response:
-        user = request_user(request)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        if "email_notifications" in serializer.validated_data:
-            user = user_preferences_update(
-                user=user, email_notifications=serializer.validated_data["email_notifications"]
-            )
-        return Response(self.OutputSerializer(user).data)

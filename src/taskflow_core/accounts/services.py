@@ -1,4 +1,4 @@
-"""Every write to accounts and their tokens: registration, preferences, JWT issue and revoke."""
+"""Every write to accounts and their tokens: registration, JWT issue and revoke."""
 
 from __future__ import annotations
 
@@ -45,12 +45,6 @@ def user_create(*, username: str, email: str, password: str) -> User:
             _duplicate_errors(username=username, email=email)
             or {"username": ["A user with that username already exists."]}
         ) from exc
-    return user
-
-
-def user_preferences_update(*, user: User, email_notifications: bool) -> User:
-    user.email_notifications = email_notifications
-    user.save(update_fields=["email_notifications"])
     return user
 
 

@@ -5,7 +5,6 @@ from taskflow_core.accounts.apis import (
     TokenObtainApi,
     TokenRefreshApi,
     UserMeApi,
-    UserPreferencesApi,
     UserRegisterApi,
 )
 
@@ -15,5 +14,4 @@ urlpatterns = [
     path("auth/token/refresh/", TokenRefreshApi.as_view(), name="auth-token-refresh"),
     path("auth/logout/", LogoutApi.as_view(), name="auth-logout"),
     path("users/me/", UserMeApi.as_view(), name="users-me"),
-    path("users/me/preferences/", UserPreferencesApi.as_view(), name="users-me-preferences"),
 ]

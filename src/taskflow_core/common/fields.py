@@ -16,3 +16,12 @@ class JsonBooleanField(serializers.BooleanField):
         if isinstance(data, bool):
             return data
         self.fail("invalid")
+
+
+class JsonStringField(serializers.CharField):
+    """Only a JSON string: a number where text is expected is a mistake, not `"42"`."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))

@@ -7,6 +7,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("taskflow_core.accounts.urls")),
     path("", include("taskflow_core.teams.urls")),
     path("", include("taskflow_core.tasks.urls")),
+    path("", include("taskflow_core.comments.urls")),
     path("", include("taskflow_core.notifications.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]

@@ -5,9 +5,11 @@ from taskflow_core.notifications.apis import (
     NotificationReadAllApi,
     NotificationReadApi,
     NotificationUnreadCountApi,
+    PreferencesApi,
 )
 
 urlpatterns = [
+    path("users/me/preferences/", PreferencesApi.as_view(), name="users-me-preferences"),
     path("notifications/", NotificationListApi.as_view(), name="notification-list"),
     path(
         "notifications/unread-count/",

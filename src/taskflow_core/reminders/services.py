@@ -14,6 +14,7 @@ from taskflow_core.notifications.deadlines import deadline_relative, deadline_te
 from taskflow_core.notifications.services import notification_create
 from taskflow_core.reminders.models import AlertKind, DeadlineAlert
 from taskflow_core.tasks.models import CLOSED_STATUSES, Task
+from taskflow_core.teams.models import Membership
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +86,13 @@ def _scan_batch(now: datetime) -> tuple[int, list[DeadlineAlert]]:
         if task.status in CLOSED_STATUSES or task.due_at != alert.due_at:
             alert.delete()
             continue
+        recipient = task.assignee or task.created_by
+        if not Membership.objects.filter(team_id=task.team_id, user=recipient).exists():
+            # The unassigned task's creator has left the team: nobody outside a team hears
+            # of its tasks. The claim stays, so later scans do not try again.
+            continue
         notification_create(
-            recipient=task.assignee or task.created_by,
+            recipient=recipient,
             type=alert.kind,
             task_id=task.pk,
             team_id=task.team_id,

@@ -13,6 +13,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,10 +33,14 @@ from taskflow_core.tasks.services import (
     task_create,
     task_delete,
     task_team_member_remove,
+    task_unwatch,
     task_update,
+    task_watch,
 )
-from taskflow_core.teams.models import Team
+from taskflow_core.teams.models import ADDABLE_ROLES, MANAGING_ROLES, Team
 from taskflow_core.teams.selectors import team_get_for_user
+from taskflow_core.teams.serializers import MemberOutputSerializer
+from taskflow_core.teams.services import membership_role, team_member_role_change
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -219,8 +224,62 @@ class TaskActivityListApi(APIView):
         )
 
 
-class TeamMemberRemoveApi(APIView):
-    """Lives with tasks because removing a member also unassigns their tasks in that team."""
+class TaskWatchApi(APIView):
+    @extend_schema(
+        operation_id="tasks_watch",
+        summary="Watch a task: hear about its comments and status changes",
+        description="Idempotent. Creating, being assigned, being mentioned and commenting "
+        "make you a watcher too.",
+        request=None,
+        responses={204: OpenApiResponse(description="Watching."), **error_responses(401, 404)},
+    )
+    def post(self, request: Request, task_id: int) -> Response:
+        task_watch(task=_visible_task(request, task_id), user=request_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="tasks_unwatch",
+        summary="Stop watching a task",
+        description="Idempotent. You watch it again when you are next assigned, mentioned or "
+        "comment on it.",
+        request=None,
+        responses={204: OpenApiResponse(description="Not watching."), **error_responses(401, 404)},
+    )
+    def delete(self, request: Request, task_id: int) -> Response:
+        task_unwatch(task=_visible_task(request, task_id), user=request_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TeamMemberDetailApi(APIView):
+    """Lives with tasks because removing a member also unassigns their tasks in that team; a
+    URL has one view, so the role change (a teams service) is served here too."""
+
+    class RoleInputSerializer(serializers.Serializer[Any]):
+        role = serializers.ChoiceField(choices=ADDABLE_ROLES)
+
+        class Meta:
+            ref_name = "TeamMemberRoleInput"
+
+    @extend_schema(
+        operation_id="teams_members_role_change",
+        summary="Change a member's role (owner or admin only)",
+        description="`admin` or `member`. The owner's role cannot be changed (403). Every "
+        "member's socket gets `team.member_role_changed`.",
+        request=RoleInputSerializer,
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request: Request, team_id: int, user_id: int) -> Response:
+        actor = request_user(request)
+        team = team_get_for_user(user=actor, team_id=team_id)
+        # As for adding: the role decides before the body does.
+        if membership_role(team=team, user=actor) not in MANAGING_ROLES:
+            raise PermissionDenied("Only the team's owner or an admin can change roles.")
+        serializer = self.RoleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = team_member_role_change(
+            team=team, actor=actor, user_id=user_id, role=serializer.validated_data["role"]
+        )
+        return Response(MemberOutputSerializer(membership).data)
 
     @extend_schema(
         operation_id="teams_members_remove",

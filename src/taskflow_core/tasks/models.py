@@ -71,7 +71,7 @@ class TaskActivity(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    verb = models.CharField(max_length=20)  # created | updated
+    verb = models.CharField(max_length=20)  # created | updated | commented | comment_*
     changes = models.JSONField(default=dict, encoder=DjangoJSONEncoder)  # {field: [old, new]}
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -81,3 +81,22 @@ class TaskActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} task {self.task_id}"
+
+
+class TaskWatcher(models.Model):
+    """Someone who hears about a task: added when they create it, are assigned or mentioned,
+    comment on it, or choose to watch; removed when they unwatch or leave the team."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="watchers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watched_tasks"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="task_watcher_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watches task {self.task_id}"

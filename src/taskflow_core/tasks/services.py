@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +16,16 @@ from taskflow_core.accounts.models import User
 from taskflow_core.common.exceptions import PreconditionFailed
 from taskflow_core.events.services import event_emit
 from taskflow_core.notifications.models import NotificationType
-from taskflow_core.notifications.services import notification_create
-from taskflow_core.tasks.models import PRIORITY_RANK, Priority, Status, Task, TaskActivity
+from taskflow_core.notifications.services import notification_create, notification_emails_cancel
+from taskflow_core.tasks.mentions import mentioned_member_ids
+from taskflow_core.tasks.models import (
+    PRIORITY_RANK,
+    Priority,
+    Status,
+    Task,
+    TaskActivity,
+    TaskWatcher,
+)
 from taskflow_core.tasks.serializers import event_changes, task_event_payload
 from taskflow_core.teams.models import MANAGING_ROLES, Membership, Team
 from taskflow_core.teams.selectors import team_member_ids
@@ -47,28 +56,100 @@ def _json_value(field: str, value: Any) -> Any:
     return value
 
 
-def _notify(*, task: Task, actor: User, assignee_changed: bool, status_changed: bool) -> None:
-    """docs/api.md's notification rules for changes made by people (never the actor themself)."""
-    if assignee_changed and task.assignee is not None and task.assignee_id != actor.pk:
+def task_watchers_add(*, task: Task, user_ids: Iterable[int | None]) -> None:
+    """Make these users watchers of the task (those already watching stay as they are)."""
+    rows = [TaskWatcher(task=task, user_id=user_id) for user_id in set(user_ids) if user_id]
+    TaskWatcher.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def task_watcher_ids(*, task: Task) -> list[int]:
+    """The task's watchers who are still members of its team, by id: who hears of a comment or
+    a status change."""
+    return list(
+        TaskWatcher.objects.filter(task=task, user__memberships__team_id=task.team_id)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+
+
+def task_notify(
+    *, task: Task, actor: User, recipient_ids: Iterable[int], type: str, message: str
+) -> None:
+    """One notification per recipient who is still a member of the task's team, never the
+    actor themself (docs/api.md, the notification table)."""
+    wanted = set(recipient_ids) - {actor.pk}
+    if not wanted:
+        return
+    recipients = User.objects.filter(pk__in=wanted, memberships__team_id=task.team_id).order_by(
+        "pk"
+    )
+    for recipient in recipients:
         notification_create(
-            recipient=task.assignee,
-            type=NotificationType.TASK_ASSIGNED,
+            recipient=recipient,
+            type=type,
             task_id=task.pk,
             team_id=task.team_id,
             actor=actor,
+            message=message,
+        )
+
+
+def task_activity_record(
+    *, task: Task, actor: User, verb: str, changes: dict[str, list[Any]] | None = None
+) -> TaskActivity:
+    return TaskActivity.objects.create(task=task, actor=actor, verb=verb, changes=changes or {})
+
+
+def _notify(
+    *,
+    task: Task,
+    actor: User,
+    created: bool = False,
+    assignee_changed: bool = False,
+    status_changed: bool = False,
+    old_description: str | None = None,
+) -> None:
+    """The notification rules for changes made by people; who watches the task first."""
+    mentioned: list[int] = []
+    if old_description is not None:
+        before = set(mentioned_member_ids(team_id=task.team_id, text=old_description))
+        mentioned = [
+            user_id
+            for user_id in mentioned_member_ids(team_id=task.team_id, text=task.description)
+            if user_id not in before
+        ]
+    new_watchers: list[int | None] = [*mentioned]
+    if created:
+        new_watchers.append(task.created_by_id)
+    if assignee_changed:
+        new_watchers.append(task.assignee_id)
+    if new_watchers:
+        task_watchers_add(task=task, user_ids=new_watchers)
+
+    if assignee_changed and task.assignee_id is not None:
+        task_notify(
+            task=task,
+            actor=actor,
+            recipient_ids=[task.assignee_id],
+            type=NotificationType.TASK_ASSIGNED,
             message=f'{actor.username} assigned you "{task.title}"',
         )
+    if mentioned:
+        task_notify(
+            task=task,
+            actor=actor,
+            recipient_ids=mentioned,
+            type=NotificationType.MENTIONED,
+            message=f'{actor.username} mentioned you in "{task.title}"',
+        )
     if status_changed:
-        recipients = {task.created_by, task.assignee} - {None, actor}
-        for recipient in sorted(recipients, key=lambda user: user.pk):  # type: ignore[union-attr]
-            notification_create(
-                recipient=recipient,  # type: ignore[arg-type]
-                type=NotificationType.TASK_STATUS_CHANGED,
-                task_id=task.pk,
-                team_id=task.team_id,
-                actor=actor,
-                message=f'{actor.username} moved "{task.title}" to {task.get_status_display()}',
-            )
+        task_notify(
+            task=task,
+            actor=actor,
+            recipient_ids=task_watcher_ids(task=task),
+            type=NotificationType.TASK_STATUS_CHANGED,
+            message=f'{actor.username} moved "{task.title}" to {task.get_status_display()}',
+        )
 
 
 @transaction.atomic
@@ -98,7 +179,7 @@ def task_create(
     )
     task.full_clean(exclude=["team", "created_by", "assignee"])
     task.save()
-    TaskActivity.objects.create(task=task, actor=actor, verb="created", changes={})
+    task_activity_record(task=task, actor=actor, verb="created")
     event_emit(
         name="task.created",
         team_id=team.pk,
@@ -106,7 +187,7 @@ def task_create(
         data={"task": task_event_payload(task)},
         recipients=team_member_ids(team_id=team.pk),
     )
-    _notify(task=task, actor=actor, assignee_changed=assignee is not None, status_changed=False)
+    _notify(task=task, actor=actor, created=True, assignee_changed=True, old_description="")
     return task
 
 
@@ -149,7 +230,7 @@ def task_update(
     task.version += 1
     task.full_clean(exclude=["team", "created_by", "assignee"])
     task.save()
-    TaskActivity.objects.create(task=task, actor=actor, verb="updated", changes=changes)
+    task_activity_record(task=task, actor=actor, verb="updated", changes=changes)
     event_emit(
         name="task.updated",
         team_id=task.team_id,
@@ -162,6 +243,7 @@ def task_update(
         actor=actor,
         assignee_changed="assignee" in changes,
         status_changed="status" in changes,
+        old_description=changes["description"][0] if "description" in changes else None,
     )
     return task
 
@@ -193,14 +275,29 @@ def task_delete(*, task: Task, actor: User) -> None:
 
 
 @transaction.atomic
+def task_watch(*, task: Task, user: User) -> None:
+    task_watchers_add(task=task, user_ids=[user.pk])
+
+
+@transaction.atomic
+def task_unwatch(*, task: Task, user: User) -> None:
+    """Stop hearing about the task, until the user is assigned, mentioned or comments again."""
+    TaskWatcher.objects.filter(task=task, user=user).delete()
+
+
+@transaction.atomic
 def task_team_member_remove(*, team: Team, actor: User, user_id: int) -> None:
-    """Remove a member from a team and unassign their tasks there, in one transaction.
+    """Remove a member from a team, unassign their tasks there, drop what they watch there and
+    the emails still waiting about it, in one transaction.
 
     Teams know nothing of tasks (docs/architecture.md), so the removal that must also unassign
-    is composed here: `teams.services.team_member_remove` applies the membership rules, then each
-    of the member's tasks goes through `task_update`, with its activity entry and `task.updated`.
+    is composed here: `teams.services.team_member_remove` applies the membership rules (and
+    emits `team.member_removed`), then each of the member's tasks goes through `task_update`,
+    with its activity entry and `task.updated`.
     """
     team_member_remove(team=team, actor=actor, user_id=user_id)
+    TaskWatcher.objects.filter(task__team=team, user_id=user_id).delete()
+    notification_emails_cancel(recipient_id=user_id, team_id=team.pk)
     assigned = Task.objects.filter(team=team, assignee_id=user_id).values_list("pk", flat=True)
     for task_id in assigned:
         task_update(task_id=task_id, actor=actor, data={"assignee": None})

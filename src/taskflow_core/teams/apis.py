@@ -14,8 +14,9 @@ from rest_framework.views import APIView
 from taskflow_core.accounts.authentication import request_user
 from taskflow_core.common.openapi import error_responses
 from taskflow_core.common.pagination import Pagination, paginated_response
-from taskflow_core.teams.models import ADDABLE_ROLES, MANAGING_ROLES, Membership, Role, Team
+from taskflow_core.teams.models import ADDABLE_ROLES, MANAGING_ROLES, Role, Team
 from taskflow_core.teams.selectors import team_get_for_user, team_list_for_user, team_member_list
+from taskflow_core.teams.serializers import MemberOutputSerializer
 from taskflow_core.teams.services import membership_role, team_create, team_member_add
 
 
@@ -29,23 +30,6 @@ class TeamOutputSerializer(serializers.Serializer[Team]):
 
     class Meta:
         ref_name = "Team"
-
-
-class MemberUserSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-
-    class Meta:
-        ref_name = "MemberUser"
-
-
-class MemberOutputSerializer(serializers.Serializer[Membership]):
-    user = MemberUserSerializer()
-    role = serializers.ChoiceField(choices=Role.choices)
-    joined_at = serializers.DateTimeField(source="created_at")
-
-    class Meta:
-        ref_name = "TeamMember"
 
 
 class TeamListCreateApi(APIView):

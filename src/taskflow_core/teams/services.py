@@ -1,4 +1,5 @@
-"""Every write to teams: creating one, adding and removing members."""
+"""Every write to teams: creating one, adding and removing members, changing their role. Each
+membership change emits a `team.member_*` event to the team's members and the affected user."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 
 from taskflow_core.accounts.models import User
-from taskflow_core.teams.models import MANAGING_ROLES, Membership, Role, Team
+from taskflow_core.events.services import event_emit
+from taskflow_core.teams.models import ADDABLE_ROLES, MANAGING_ROLES, Membership, Role, Team
+from taskflow_core.teams.serializers import member_payload
 
 
 def membership_role(*, team: Team, user: User) -> str | None:
@@ -27,7 +30,7 @@ def team_member_add(
 ) -> Membership:
     if membership_role(team=team, user=actor) not in MANAGING_ROLES:
         raise PermissionDenied("Only the team's owner or an admin can add members.")
-    if role not in (Role.ADMIN, Role.MEMBER):
+    if role not in ADDABLE_ROLES:
         raise ValidationError({"role": [f'"{role}" is not a valid choice: admin or member.']})
     user = User.objects.filter(username=username).first()
     if user is None:
@@ -37,10 +40,31 @@ def team_member_add(
         raise already_member
     try:
         with transaction.atomic():
-            return Membership.objects.create(team=team, user=user, role=role)
+            membership = Membership.objects.create(team=team, user=user, role=role)
     except IntegrityError as exc:
         # Someone added the same user between our check and the insert.
         raise already_member from exc
+    _member_event("team.member_added", membership=membership, actor=actor)
+    return membership
+
+
+def _member_event(
+    name: str, *, membership: Membership, actor: User, data: dict[str, object] | None = None
+) -> None:
+    """To the team's members at this moment and the affected user (who, once removed, is in
+    no later event's recipients: they hear nothing more from the team, live or replayed)."""
+    event_emit(
+        name=name,
+        team_id=membership.team_id,
+        actor=actor,
+        data={"member": member_payload(membership), **(data or {})},
+        recipients=[
+            *Membership.objects.filter(team_id=membership.team_id).values_list(
+                "user_id", flat=True
+            ),
+            membership.user_id,
+        ],
+    )
 
 
 @transaction.atomic
@@ -59,4 +83,37 @@ def team_member_remove(*, team: Team, actor: User, user_id: int) -> None:
         if not removing_self:
             raise PermissionDenied("The team's owner cannot be removed.")
         raise PermissionDenied("The owner cannot leave the team they own.")
+    _member_event("team.member_removed", membership=membership, actor=actor)
     membership.delete()
+
+
+@transaction.atomic
+def team_member_role_change(*, team: Team, actor: User, user_id: int, role: str) -> Membership:
+    """The owner or an admin makes a member an admin or an admin a member; the owner's role
+    is not for changing (a team has exactly one owner, its creator)."""
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(team=team, user_id=user_id)
+        .first()
+    )
+    if membership is None:
+        raise Http404("This user is not a member of the team.")
+    if membership_role(team=team, user=actor) not in MANAGING_ROLES:
+        raise PermissionDenied("Only the team's owner or an admin can change roles.")
+    if membership.role == Role.OWNER:
+        raise PermissionDenied("The team owner's role cannot be changed.")
+    if role not in ADDABLE_ROLES:
+        raise ValidationError({"role": [f'"{role}" is not a valid choice: admin or member.']})
+    if membership.role == role:
+        return membership
+    previous = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    _member_event(
+        "team.member_role_changed",
+        membership=membership,
+        actor=actor,
+        data={"previous_role": previous},
+    )
+    return membership

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "taskflow_core.events",
     "taskflow_core.emails",
     "taskflow_core.reminders",
+    "taskflow_core.comments",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,13 @@ TASKFLOW_EMAIL_BACKOFF_MAX_SECONDS = float(
 # A pending email whose next attempt is this late lost its broker message: queue it again.
 TASKFLOW_EMAIL_REQUEUE_AFTER_SECONDS = env_int("TASKFLOW_EMAIL_REQUEUE_AFTER_SECONDS", 300)
 
+# Notification email (docs/background.md): beat looks for digests that are due this often, and
+# one minute of a user's `email_delay_minutes` lasts this many seconds (tests shorten it).
+TASKFLOW_EMAIL_DIGEST_SCAN_SECONDS = float(
+    os.environ.get("TASKFLOW_EMAIL_DIGEST_SCAN_SECONDS") or 15
+)
+TASKFLOW_EMAIL_DELAY_UNIT_SECONDS = float(os.environ.get("TASKFLOW_EMAIL_DELAY_UNIT_SECONDS") or 60)
+
 # Real-time delivery (docs/events.md). The realtime service reads the same stream variables.
 TASKFLOW_EVENT_STREAM = os.environ.get("TASKFLOW_EVENT_STREAM") or "taskflow:{events}"
 TASKFLOW_EVENT_STREAM_MAXLEN = env_int("TASKFLOW_EVENT_STREAM_MAXLEN", 100_000)
@@ -228,6 +236,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(TASKFLOW_DEADLINE_SCAN_SECONDS),
         # A scan nobody ran in time is superseded by later ones: no pile-up after an outage.
         "options": {"expires": float(max(TASKFLOW_DEADLINE_SCAN_SECONDS, 10))},
+    },
+    "email-digest": {
+        "task": "taskflow_core.notifications.tasks.email_digest_task",
+        "schedule": TASKFLOW_EMAIL_DIGEST_SCAN_SECONDS,
+        "options": {"expires": max(TASKFLOW_EMAIL_DIGEST_SCAN_SECONDS, 10.0)},
     },
     "email-requeue": {
         "task": "taskflow_core.emails.tasks.email_requeue_stale_task",

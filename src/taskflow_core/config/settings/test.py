@@ -1,6 +1,25 @@
-"""`make test`: real PostgreSQL and Redis, fast password hashing, mail kept in memory."""
+"""`make test`: real PostgreSQL and Redis, fast password hashing, mail kept in memory.
 
-from .base import *  # noqa: F403
+`make test` provides every variable below (`python -m taskflow_local exec`). Where it has not run
+(mypy's Django plugin, an editor, a bare `pytest`), harmless placeholders let the settings load;
+they sign no valid token and point at sockets that do not exist, so nothing is reached.
+"""
+
+import os
+
+_PLACEHOLDERS = {
+    "SECRET_KEY": "test-settings-placeholder-not-a-secret",
+    "DATABASE_URL": "postgresql://unset@%2Fnonexistent%2Ftaskflow-unset/unset",
+    "REDIS_URL": "unix:///nonexistent/taskflow-unset.sock",
+    "JWT_PRIVATE_KEY": "unset: run through `make test` for the generated key pair",
+    "JWT_PUBLIC_KEY": "unset: run through `make test` for the generated key pair",
+}
+for _name, _value in _PLACEHOLDERS.items():
+    # A key given as a file counts as given.
+    if not os.environ.get(_name) and not os.environ.get(f"{_name}_FILE"):
+        os.environ[_name] = _value
+
+from .base import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

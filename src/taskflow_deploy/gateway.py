@@ -2,7 +2,7 @@
 
 Standard library only, so the Docker build renders the same template in a bare Python stage:
 
-    python -m taskflow_local.gateway --listen 8080 --core core:8000 --realtime realtime:8001 \\
+    python -m taskflow_deploy.gateway --listen 8080 --core core:8000 --realtime realtime:8001 \\
         --prefix /etc/nginx/taskflow --static-root /srv/static
 """
 
@@ -166,7 +166,7 @@ def split_list(value: str) -> tuple[str, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m taskflow_local.gateway")
+    parser = argparse.ArgumentParser(prog="python -m taskflow_deploy.gateway")
     parser.add_argument("--listen", default="8080", help="port or address:port")
     parser.add_argument("--core", required=True, help="comma-separated host:port of core servers")
     parser.add_argument("--realtime", required=True, help="comma-separated host:port")
