@@ -11,6 +11,8 @@ TaskPriority = Literal["low", "medium", "high", "urgent"]
 # Events never carry unbounded text (no frame over 64 KiB, docs/events.md "Bounds"): a task's
 # description travels as its first characters, flagged when cut; clients fetch the rest by REST.
 DESCRIPTION_PREVIEW_CHARS = 1000
+# The same for a comment's body.
+COMMENT_BODY_PREVIEW_CHARS = 1000
 
 NotificationKind = Literal[
     "task_assigned",
@@ -77,7 +79,9 @@ class CommentPayload(Resource):
     id: int
     task: int
     author: Actor
-    body: str
+    body: str = Field(max_length=COMMENT_BODY_PREVIEW_CHARS)
+    # True when `body` is a preview of a longer text (GET the comment for all of it).
+    body_truncated: bool = False
     mentions: list[int]  # ids of the team members the body mentions
     created_at: AwareDatetime
     updated_at: AwareDatetime

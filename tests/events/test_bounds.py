@@ -10,12 +10,13 @@ import redis
 from django.utils import timezone
 
 from taskflow_core.accounts.models import User
+from taskflow_core.comments.services import comment_create, comment_update
 from taskflow_core.events.models import OutboxEvent
 from taskflow_core.events.relay import OutboxRelay
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Team
 from taskflow_events.codec import MAX_EVENT_FRAME_BYTES, event_frame
-from taskflow_events.payloads import DESCRIPTION_PREVIEW_CHARS
+from taskflow_events.payloads import COMMENT_BODY_PREVIEW_CHARS, DESCRIPTION_PREVIEW_CHARS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,3 +81,19 @@ def test_an_event_too_large_for_a_frame_is_set_aside_and_the_rest_go_out(
         assert len(event_frame(entry_id, fields["e"]).encode()) <= MAX_EVENT_FRAME_BYTES
     task_update(task_id=task.pk, actor=alice, data={"title": "still flowing"})
     assert stream_events(stream_redis, event_stream)[-1]["event"] == "task.updated"
+
+
+def test_comment_events_carry_a_preview_of_a_long_body(
+    event_stream: str, stream_redis: redis.Redis, team: Team, alice: User
+) -> None:
+    task = task_create(team=team, actor=alice, title="Discussed")
+    long_body = "word " * 2_000
+    comment = comment_create(task_id=task.pk, author=alice, body=long_body)
+    comment_update(comment_id=comment.pk, actor=alice, body="short")
+    created, updated = (
+        e for e in stream_events(stream_redis, event_stream) if e["event"] != "task.created"
+    )
+    assert created["data"]["comment"]["body"] == long_body[:COMMENT_BODY_PREVIEW_CHARS]  # type: ignore[index]
+    assert created["data"]["comment"]["body_truncated"] is True  # type: ignore[index]
+    assert updated["data"]["comment"]["body"] == "short"  # type: ignore[index]
+    assert updated["data"]["comment"]["body_truncated"] is False  # type: ignore[index]

@@ -58,6 +58,7 @@ COMMENT = {
     "task": 7,
     "author": {"id": 2, "username": "bob"},
     "body": "Looks good, @alice\n\tship it",
+    "body_truncated": False,
     "mentions": [1],
     "created_at": "2026-11-28T01:06:00Z",
     "updated_at": "2026-11-28T01:07:00Z",
