@@ -14,7 +14,3 @@ def parse_stream_id(text: str) -> StreamId | None:
     if match is None:
         return None
     return int(match.group(1)), int(match.group(2))
-
-
-def format_stream_id(stream_id: StreamId) -> str:
-    return f"{stream_id[0]}-{stream_id[1]}"

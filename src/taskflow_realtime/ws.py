@@ -1,4 +1,4 @@
-"""`/ws` (SPEC §3): auth within the timeout, `ready`, replay or `resync`, then live events.
+"""`/ws` (docs/protocol.md): auth within the timeout, `ready`, replay or `resync`, then live events.
 
 Replay/live boundary: the connection is registered first, so live events are buffered while
 the replay reads the stream; the buffer is then flushed minus the ids the replay already sent.
