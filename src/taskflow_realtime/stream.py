@@ -23,7 +23,7 @@ from taskflow_events import keys
 from taskflow_events.codec import event_frame
 from taskflow_events.control import control_kind
 from taskflow_realtime.hub import Hub
-from taskflow_realtime.stream_ids import StreamId, format_stream_id, parse_stream_id
+from taskflow_realtime.stream_ids import StreamId, parse_stream_id
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class EventStream:
         """`user_id`'s events after `after`, in order, as ready-to-send frames: a page of ids
         from the index, then just those entries. Raises EntryGone if one was trimmed since."""
         index = keys.user_index_key(self.name, user_id)
-        lower = f"({format_stream_id(after)}"
+        lower = f"({after[0]}-{after[1]}"
         while True:
             raw_ids: Any = await self.redis.xrange(
                 index, min=lower, max="+", count=self.replay_page_size

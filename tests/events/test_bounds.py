@@ -17,12 +17,13 @@ from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Team
 from taskflow_events.codec import MAX_EVENT_FRAME_BYTES, event_frame
 from taskflow_events.payloads import COMMENT_BODY_PREVIEW_CHARS, DESCRIPTION_PREVIEW_CHARS
+from tests.events.conftest import stream_entries
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def stream_events(client: redis.Redis, stream: str) -> list[dict[str, object]]:
-    return [json.loads(fields["e"]) for _, fields in client.xrange(stream)]
+    return [json.loads(fields["e"]) for _, fields in stream_entries(client, stream)]
 
 
 def test_task_events_carry_a_preview_of_a_long_description(
@@ -41,7 +42,7 @@ def test_task_events_carry_a_preview_of_a_long_description(
     assert shortened["data"]["task"]["description"] == "short now"  # type: ignore[index]
     assert shortened["data"]["task"]["description_truncated"] is False  # type: ignore[index]
     assert shortened["data"]["changes"] == {"description": [preview, "short now"]}  # type: ignore[index]
-    for _, fields in stream_redis.xrange(event_stream):
+    for _, fields in stream_entries(stream_redis, event_stream):
         assert len(fields["e"].encode()) < 8 * 1024
     task.refresh_from_db()
     assert task.description == "short now"
@@ -77,7 +78,7 @@ def test_an_event_too_large_for_a_frame_is_set_aside_and_the_rest_go_out(
     names = [event["event"] for event in stream_events(stream_redis, event_stream)]
     assert names == ["task.created"]
     # What does go out stays within a frame.
-    for entry_id, fields in stream_redis.xrange(event_stream):
+    for entry_id, fields in stream_entries(stream_redis, event_stream):
         assert len(event_frame(entry_id, fields["e"]).encode()) <= MAX_EVENT_FRAME_BYTES
     task_update(task_id=task.pk, actor=alice, data={"title": "still flowing"})
     assert stream_events(stream_redis, event_stream)[-1]["event"] == "task.updated"

@@ -15,13 +15,14 @@ from taskflow_core.tasks.models import Task
 from taskflow_core.tasks.services import task_create, task_delete, task_update
 from taskflow_core.teams.models import Team
 from taskflow_events.keys import task_version_key
+from tests.events.conftest import stream_entries
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def task_versions(client: redis.Redis, stream: str) -> list[tuple[str, int | None]]:
     """(event name, task version) of every task event in the stream, in stream order."""
-    events = [json.loads(fields["e"]) for _, fields in client.xrange(stream)]
+    events = [json.loads(fields["e"]) for _, fields in stream_entries(client, stream)]
     return [
         (event["event"], event["data"]["task"].get("version"))
         for event in events
@@ -89,5 +90,7 @@ def test_other_events_are_published_at_once_whatever_the_task_s_state(
     task = task_create(team=team, actor=alice, title="v1")
     stream_redis.delete(task_version_key(event_stream, task.pk))
     task_update(task_id=task.pk, actor=alice, data={"assignee": bob})
-    names = [json.loads(fields["e"])["event"] for _, fields in stream_redis.xrange(event_stream)]
+    names = [
+        json.loads(fields["e"])["event"] for _, fields in stream_entries(stream_redis, event_stream)
+    ]
     assert names == ["task.created", "notification.created"]  # the update waits, not the rest

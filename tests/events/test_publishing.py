@@ -23,13 +23,14 @@ from taskflow_core.events.relay import OutboxRelay
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Team
 from taskflow_events.keys import user_index_key
+from tests.events.conftest import stream_entries
 from tests.support.processes import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def index_ids(client: redis.Redis, stream: str, user: User) -> list[str]:
-    return [entry_id for entry_id, _ in client.xrange(user_index_key(stream, user.pk))]
+    return [entry_id for entry_id, _ in stream_entries(client, user_index_key(stream, user.pk))]
 
 
 def stream_events(

@@ -15,6 +15,7 @@ from pytest_django.live_server_helper import LiveServer
 from taskflow_core.accounts.models import User
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Membership, Role, Team
+from tests.events.conftest import last_stream_id
 from tests.realtime.conftest import Realtime, access_token, assert_unique_ids, stream_id_key
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
@@ -94,11 +95,6 @@ def test_a_reconnect_replays_exactly_the_missed_events_then_goes_live(
             stream_id_key(frame) for frame in frames
         )
         socket.expect_silence(1.0)
-
-
-def last_stream_id(client: redis.Redis, stream: str) -> str:
-    [(entry_id, _fields)] = client.xrevrange(stream, count=1)
-    return str(entry_id)
 
 
 def test_no_gap_and_no_duplicate_when_reconnecting_during_a_burst(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_django.fixtures import Settings
@@ -48,7 +49,7 @@ def test_a_task_s_events_keep_their_order_across_an_outage(
             publish_breaker.reset()
             task_update(task_id=task.pk, actor=alice, data={"title": "v5"})
 
-            frames = []
+            frames: list[dict[str, Any]] = []
             while len(frames) < 5:
                 frame = socket.next(timeout=60)
                 if frame != {"type": "resync"}:  # Redis came back empty: the socket is told

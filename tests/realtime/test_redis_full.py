@@ -16,6 +16,7 @@ from taskflow_core.events.relay import OutboxRelay
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Team
 from taskflow_local.embedded import EmbeddedRedis
+from tests.events.conftest import stream_entries
 from tests.realtime.conftest import Realtime, access_token
 from tests.realtime.faults import OwnRedis, start_relay, wait_until
 from tests.support.processes import free_port
@@ -95,7 +96,7 @@ def test_a_full_redis_gives_up_the_oldest_history_to_make_room(
 
         client.config_set("maxmemory", str(256 * 1024 * 1024))
         OutboxRelay(poll_seconds=0.1, grace_seconds=0, retention_seconds=3600).publish_pending()
-        [(_, fields)] = client.xrange(event_stream)
+        [(_, fields)] = stream_entries(client, event_stream)
         assert '"title":"v3"' in fields["e"]
         assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
     finally:

@@ -17,14 +17,10 @@ from taskflow_core.events.models import OutboxEvent
 from taskflow_core.events.relay import OutboxRelay
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Membership, Role, Team
+from tests.events.conftest import last_stream_id
 from tests.realtime.conftest import Realtime, access_token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
-
-
-def last_stream_id(client: redis.Redis, stream: str) -> str:
-    [(entry_id, _fields)] = client.xrevrange(stream, count=1)
-    return str(entry_id)
 
 
 def publish_for_others(user: User, count: int) -> None:
