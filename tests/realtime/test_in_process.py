@@ -81,7 +81,12 @@ def test_sockets_join_the_hub_on_auth_and_leave_it_on_disconnect(app_env: Any) -
             ) as client:
                 health = await client.get("/health")
             assert health.status_code == 200
-            assert health.json() == {"status": "ok", "redis": "ok", "connections": 2}
+            assert health.json() == {
+                "status": "ok",
+                "redis": "ok",
+                "connections": 2,
+                "replay": {"replays": 0, "resyncs": 0, "entries_read": 0},
+            }
 
             await first.disconnect()
             assert hub.connection_count == 1
@@ -329,6 +334,7 @@ def test_without_redis_the_app_starts_reports_503_and_its_reader_keeps_retrying(
                 "status": "unavailable",
                 "redis": "unreachable",
                 "connections": 0,
+                "replay": {"replays": 0, "resyncs": 0, "entries_read": 0},
             }
             await until(lambda: "retrying in 0.2s" in caplog.text)  # backing off, still alive
 
