@@ -10,7 +10,7 @@ LOCAL := $(if $(TASKFLOW_ENV_READY),,$(BIN)/python -m taskflow_local exec --)
 export PYTHONPATH := $(CURDIR)/src
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test checks lint typecheck contracts pytest coverage bench bench-full demo superuser docker-env docker-test install install-test install-bench clean
+.PHONY: run test checks lint typecheck contracts jstest pytest coverage bench bench-full demo superuser docker-env docker-test install install-test install-bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -66,7 +66,7 @@ docker-test: install-test
 test: install-test
 	$(LOCAL) $(MAKE) --no-print-directory checks
 
-checks: lint typecheck contracts coverage
+checks: lint typecheck contracts jstest coverage
 
 # The whole suite, with branch coverage of src/ collected from every Python process it starts;
 # fails under the floor in pyproject.toml ([tool.coverage.report] fail_under).
@@ -84,6 +84,10 @@ typecheck: install-test
 
 contracts: install-test
 	$(BIN)/lint-imports
+
+# web/taskflow-client.js unit tests, with node's own test runner (no npm packages).
+jstest:
+	node --test tests/web/
 
 pytest: install-test
 	$(LOCAL) $(BIN)/pytest $(PYTEST_ARGS)

@@ -3,7 +3,7 @@
 Standard library only, so the Docker build renders the same template in a bare Python stage:
 
     python -m taskflow_deploy.gateway --listen 8080 --core core:8000 --realtime realtime:8001 \\
-        --prefix /etc/nginx/taskflow --static-root /srv/static
+        --prefix /etc/nginx/taskflow --static-root /srv/static --web-root /srv/web
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "taskflow.conf.template"
+# The web app's static files (served at `/` and `/app/`).
+WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 # host:port only: the values are pasted into nginx syntax, so nothing else may get through.
 _SERVER = re.compile(r"^[A-Za-z0-9.\-]+:\d{1,5}$")
@@ -42,6 +44,7 @@ class Gateway:
     auth_rate: str = "30r/m"
     auth_burst: int = 10
     worker_user: str | None = None
+    web_root: Path = WEB_ROOT
     # Addresses or networks whose X-Forwarded-Proto is passed on (a TLS terminator in front).
     trusted_proxies: tuple[str, ...] = ()
 
@@ -119,6 +122,7 @@ def render(gateway: Gateway, template: Path = TEMPLATE) -> str:
         "core_servers": _servers(gateway.core_servers),
         "realtime_servers": _servers(gateway.realtime_servers),
         "static_location": _static_location(gateway.static_root),
+        "web_root": _path(gateway.web_root),
         "client_max_body_size": gateway.client_max_body_size,
         "auth_rate": gateway.auth_rate,
         "auth_burst": str(gateway.auth_burst),
@@ -172,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--realtime", required=True, help="comma-separated host:port")
     parser.add_argument("--prefix", required=True, type=Path)
     parser.add_argument("--static-root", type=Path, default=None)
+    parser.add_argument("--web-root", type=Path, default=WEB_ROOT)
     parser.add_argument("--client-max-body-size", default="1m")
     parser.add_argument("--auth-rate", default="30r/m")
     parser.add_argument("--auth-burst", type=int, default=10)
@@ -188,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         realtime_servers=split_list(args.realtime),
         prefix=args.prefix,
         static_root=args.static_root,
+        web_root=args.web_root,
         client_max_body_size=args.client_max_body_size,
         auth_rate=args.auth_rate,
         auth_burst=args.auth_burst,

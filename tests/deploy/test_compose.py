@@ -167,13 +167,19 @@ def test_the_gateway_image_config_renders_for_the_compose_service_names(tmp_path
             realtime_servers=("realtime:8001",),
             prefix=Path("/etc/nginx/taskflow"),
             static_root=Path("/srv/static"),
+            web_root=Path("/srv/web"),
         )
     )
     assert "server core:8000 " in conf
     assert "server realtime:8001 " in conf
     assert "listen 8080;" in conf
     assert "alias /srv/static/;" in conf
+    assert "root /srv/web;" in conf
+    assert "alias /srv/web/;" in conf
     assert "{{" not in conf
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert "--web-root /srv/web" in dockerfile
+    assert "COPY web /srv/web" in dockerfile
 
 
 def test_realtime_runs_the_command_every_other_launcher_runs(compose: dict[str, Any]) -> None:

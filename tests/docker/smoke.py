@@ -1,6 +1,6 @@
 """What a user does first, through the containerised gateway: register, get a token, create a
-team, create and assign a task and see it arrive on a WebSocket; then log in to the admin over
-plain HTTP as a browser would (Secure cookies are not sent back over http).
+team, create and assign a task and see it arrive on a WebSocket; load the web app; then log in
+to the admin over plain HTTP as a browser would (Secure cookies are not sent back over http).
 
 Run inside the stack's network namespace (tests/docker/__main__.py enters it with nsenter):
     python -m tests.docker.smoke http://127.0.0.1:8080
@@ -118,6 +118,20 @@ def admin_login(base: str, username: str, password: str) -> None:
         print(f"  admin login over plain HTTP as {username}: ok")
 
 
+def web_app(base: str) -> None:
+    """The gateway image ships the web app (web/): its page at `/` and its client module."""
+    with httpx.Client(base_url=base, timeout=TIMEOUT) as browser:
+        page = browser.get("/")
+        expect_html(page, 200)
+        if '<script type="module" src="/app/app.js">' not in page.text:
+            raise SmokeError("/ is not the web app's page")
+        client = browser.get("/app/taskflow-client.js")
+        expect_html(client, 200)
+        if "export class TaskflowClient" not in client.text:
+            raise SmokeError("/app/taskflow-client.js is not the client module")
+    print("  web app at / and /app/taskflow-client.js: ok")
+
+
 def expect_html(response: httpx.Response, status: int) -> None:
     if response.status_code != status:
         raise SmokeError(f"{response.request.url.path} -> {response.status_code}")
@@ -126,6 +140,7 @@ def expect_html(response: httpx.Response, status: int) -> None:
 def main(argv: list[str]) -> int:
     base = argv[1] if len(argv) > 1 else "http://127.0.0.1:8080"
     asyncio.run(task_flow(base))
+    web_app(base)
     admin_login(
         base, os.environ["DJANGO_SUPERUSER_USERNAME"], os.environ["DJANGO_SUPERUSER_PASSWORD"]
     )

@@ -59,9 +59,28 @@ def test_admin_is_proxied_and_unknown_paths_are_json_404(
     missing = gateway_get(gateway, "/wp-login.php")
     assert missing.status_code == 404
     assert missing.json() == {"detail": "Not found."}
+    docs = gateway_get(gateway, "/api/docs/")
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()
+
+
+def test_the_web_app_is_served_at_the_root_with_its_client_module(
+    start_gateway: StartGateway, core: str, unused_realtime: list[str]
+) -> None:
+    gateway = start_gateway([core], unused_realtime)
     root = gateway_get(gateway, "/")
-    assert root.status_code == 302
-    assert root.headers["location"].endswith("/api/docs/")
+    assert root.status_code == 200
+    assert root.headers["content-type"] == "text/html"
+    assert '<script type="module" src="/app/app.js"></script>' in root.text
+    assert "default-src 'self'" in root.headers["content-security-policy"]
+    for name, value in SECURITY_HEADERS.items():
+        assert root.headers.get_list(name) == [value]
+    client = gateway_get(gateway, "/app/taskflow-client.js")
+    assert client.status_code == 200
+    assert client.headers["content-type"] == "application/javascript"
+    assert "export class TaskflowClient" in client.text
+    # Unhashed file names: browsers must revalidate, so a deploy shows at once.
+    assert client.headers["cache-control"] == "no-cache"
 
 
 def test_static_files_are_served_by_nginx_from_the_static_root(
