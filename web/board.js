@@ -277,9 +277,20 @@ export class Board {
 
   // ---- the editor ------------------------------------------------------------------------
 
-  edit(id) {
-    const task = this.tasks.get(id);
+  async edit(id) {
+    let task = this.tasks.get(id);
     if (!task) return;
+    // An event carries a preview of a long description (docs/protocol.md): edit the whole text,
+    // or saving would cut it to the preview.
+    if (task.description_truncated) {
+      try {
+        task = await this.client.request(`/api/v1/tasks/${id}/`);
+      } catch (error) {
+        this.toast(`Could not open the task: ${error.message}`, "error");
+        return;
+      }
+      this.#save(task, true);
+    }
     $("#conflict").hidden = true;
     showError($("#edit-form"), null);
     this.#fillEditor(task);

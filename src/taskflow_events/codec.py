@@ -16,6 +16,18 @@ from taskflow_events.control import Control
 from taskflow_events.events import Event
 from taskflow_events.frames import AuthFrame, ClientFrame, ServerFrame
 
+# No event frame is larger than this (docs/events.md "Bounds"): the publisher refuses an event
+# that would make a bigger one instead of letting it reach sockets.
+MAX_EVENT_FRAME_BYTES = 64 * 1024
+# The frame is the event with `"type":"event","id":"<ms>-<seq>",` spliced in (see `event_frame`);
+# this is that splice with the longest id Redis can produce.
+_FRAME_OVERHEAD_BYTES = len('"type":"event","id":"18446744073709551615-18446744073709551615",')
+
+
+class EventTooLarge(ValueError):
+    """An encoded event whose frame would exceed MAX_EVENT_FRAME_BYTES."""
+
+
 _event = TypeAdapter[Event](Event)
 _control = TypeAdapter[Control](Control)
 _server_frame = TypeAdapter[ServerFrame](ServerFrame)
@@ -24,6 +36,17 @@ _client_frame = TypeAdapter[ClientFrame](ClientFrame)
 
 def encode_event(event: Event) -> str:
     return _event.dump_json(event).decode()
+
+
+def encode_event_bounded(event: Event) -> str:
+    """`encode_event`, refusing an event whose frame would be over MAX_EVENT_FRAME_BYTES."""
+    text = _event.dump_json(event)
+    if len(text) + _FRAME_OVERHEAD_BYTES > MAX_EVENT_FRAME_BYTES:
+        raise EventTooLarge(
+            f"{event.event} would make a {len(text) + _FRAME_OVERHEAD_BYTES}-byte frame "
+            f"(limit {MAX_EVENT_FRAME_BYTES})"
+        )
+    return text.decode()
 
 
 def decode_event(text: str | bytes) -> Event:

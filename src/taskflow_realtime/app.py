@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from taskflow_realtime import health, ws
@@ -29,6 +31,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         socket_connect_timeout=2.0,
         socket_timeout=BLOCK_MS / 1000 + 5,  # longer than a blocking XREAD
         health_check_interval=30,
+        # No silent retries: the reader must see every broken connection, since a Redis that
+        # came back may have lost history (stream.EventStream._check_run); it retries itself.
+        retry=Retry(NoBackoff(), 0),
     )
     hub = Hub()
     stream = EventStream(redis, settings.event_stream, replay_page_size=settings.replay_page_size)

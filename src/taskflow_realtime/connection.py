@@ -52,11 +52,13 @@ class Connection(EagerSender):
         self._on_close = on_close
         self._closer: asyncio.Task[None] | None = None
         self._expiry: asyncio.TimerHandle | None = None
-        # While the replay runs, live events wait here (with their ids, to drop duplicates).
-        self._buffer: list[tuple[StreamId, str]] | None = []
+        # While the replay runs, live frames wait here, with their ids to drop duplicates
+        # (None: a frame that is always sent, such as `resync`).
+        self._buffer: list[tuple[StreamId | None, str]] | None = []
 
-    def offer(self, stream_id: StreamId, frame: str) -> None:
-        """Queue a live event; called by the stream reader, so it must never block."""
+    def offer(self, stream_id: StreamId | None, frame: str) -> None:
+        """Queue a live frame (an event, or `resync` with no id); called by the stream reader,
+        so it must never block."""
         if self.closed:
             return
         if self._buffer is not None:
@@ -71,7 +73,7 @@ class Connection(EagerSender):
         """End the replay: send buffered live events the replay did not already send."""
         buffered, self._buffer = self._buffer or [], None
         for stream_id, frame in buffered:
-            if replayed_up_to is None or stream_id > replayed_up_to:
+            if stream_id is None or replayed_up_to is None or stream_id > replayed_up_to:
                 self._enqueue(frame)
 
     def _enqueue(self, frame: str) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from taskflow_events.codec import event_frame
+from taskflow_events.codec import encode_frame, event_frame
+from taskflow_events.frames import ResyncFrame
 from taskflow_realtime.connection import Connection
 from taskflow_realtime.stream_ids import StreamId
 
@@ -38,3 +39,10 @@ class Hub:
         frame = event_frame(id_text, event)  # built once, shared by every recipient
         for connection in targets:
             connection.offer(stream_id, frame)
+
+    def resync_all(self) -> None:
+        """Tell every local socket that events may have been lost (Redis lost history)."""
+        frame = encode_frame(ResyncFrame())
+        for sockets in list(self._by_user.values()):
+            for connection in list(sockets):
+                connection.offer(None, frame)

@@ -20,7 +20,7 @@ from taskflow_realtime.auth import TokenVerifier
 from taskflow_realtime.client_frames import Refusal, authenticate, malformed, unauthorized
 from taskflow_realtime.connection import Connection
 from taskflow_realtime.deps import HubDep, SettingsDep, StreamDep, VerifierDep
-from taskflow_realtime.stream import EventStream
+from taskflow_realtime.stream import EntryGone, EventStream
 from taskflow_realtime.stream_ids import StreamId, parse_stream_id
 
 logger = logging.getLogger(__name__)
@@ -75,28 +75,35 @@ async def _replay(
     """Send the user's events after `last_event_id` (or `resync`); the last id sent."""
     if last_event_id is None:
         return None
+    stream.stats.replays += 1
     after = parse_stream_id(last_event_id)
-    # An id that is not ours (unparseable, or from a stream Redis no longer has) cannot be
-    # caught up from: the client re-reads the REST API, as for an id older than the window.
+    # An id that is not ours (unparseable, from lost history, or from a stream Redis no longer
+    # has) cannot be caught up from: the client re-reads the REST API, as for an id older than
+    # the window.
     try:
-        replayable = after is not None and await stream.can_replay_after(after)
+        replayable = after is not None and await stream.can_replay_after(user_id, after)
     except RedisError as exc:
         logger.warning("cannot check the replay window (%s); asking the client to resync", exc)
         replayable = False
     if after is None or not replayable:
-        await websocket.send_text(encode_frame(ResyncFrame()))
+        await _resync(websocket, stream)
         return None
     last = after
     try:
         async for stream_id, frame in stream.replay(user_id, after):
             await websocket.send_text(frame)
             last = stream_id
-    except RedisError as exc:
-        # Redis went away mid-replay: what was sent is in order; the client fills the rest
-        # from the REST API, and live events resume when the stream is back.
-        logger.warning("replay interrupted (%s); asking the client to resync", exc)
-        await websocket.send_text(encode_frame(ResyncFrame()))
+    except (RedisError, EntryGone) as exc:
+        # Redis went away, or trimmed an entry, mid-replay: what was sent is in order; the
+        # client fills the rest from the REST API, and live events go on.
+        logger.warning("replay interrupted (%r); asking the client to resync", exc)
+        await _resync(websocket, stream)
     return last
+
+
+async def _resync(websocket: WebSocket, stream: EventStream) -> None:
+    stream.stats.resyncs += 1
+    await websocket.send_text(encode_frame(ResyncFrame()))
 
 
 async def _receive(websocket: WebSocket, connection: Connection, verifier: TokenVerifier) -> None:

@@ -204,7 +204,7 @@ def test_every_change_leaves_activity_and_an_event_for_the_team(
     assert [e.name for e in events] == ["comment.created", "comment.updated", "comment.deleted"]
     members = sorted([alice.pk, bob.pk, carol.pk])
     assert all(e.recipients == members for e in events)
-    assert events[0].data["comment"] == created
+    assert events[0].data["comment"] == {**created, "body_truncated": False}
     assert events[1].data["comment"]["body"] == "two"
     assert events[1].data["comment"]["edited"] is True
     assert events[2].data == {"comment": {"id": created["id"], "task": task.pk}}

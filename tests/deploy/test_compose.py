@@ -113,6 +113,13 @@ def test_services_start_only_after_what_they_need_is_healthy(compose: dict[str, 
     assert conditions("gateway") == {"core": "service_healthy", "realtime": "service_healthy"}
 
 
+def test_redis_is_bounded_in_bytes_and_never_evicts(compose: dict[str, Any]) -> None:
+    """docs/events.md "Bounds": evicting the event stream or its markers would lose history."""
+    command = compose["services"]["redis"]["command"]
+    assert command[command.index("--maxmemory") + 1] == "${REDIS_MAXMEMORY:-512mb}"
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+
+
 def test_only_the_gateway_publishes_a_port(compose: dict[str, Any]) -> None:
     published = {name for name, spec in compose["services"].items() if spec.get("ports")}
     assert published == {"gateway"}

@@ -18,7 +18,8 @@ def event_stream(settings: Settings) -> Iterator[str]:
     settings.TASKFLOW_EVENT_STREAM = name
     yield name
     client.delete(name)
-    for key in client.scan_iter(match=f"{name}:published:*"):
+    # Markers, user indexes, task versions, the epoch.
+    for key in client.scan_iter(match=f"{name}:*"):
         client.delete(key)
     client.close()
 
@@ -28,3 +29,18 @@ def stream_redis() -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(django_settings.REDIS_URL, decode_responses=True)
     yield client
     client.close()
+
+
+Entry = tuple[str, dict[str, str]]
+
+
+def stream_entries(client: redis.Redis, key: str, count: int | None = None) -> list[Entry]:
+    """XRANGE of `key` through a `decode_responses` client (`stream_redis`), typed."""
+    entries: list[Entry] = client.xrange(key, count=count)  # type: ignore[assignment]
+    return entries
+
+
+def last_stream_id(client: redis.Redis, stream: str) -> str:
+    latest: list[Entry] = client.xrevrange(stream, count=1)  # type: ignore[assignment]
+    [(entry_id, _fields)] = latest
+    return entry_id

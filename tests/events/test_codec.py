@@ -10,10 +10,13 @@ import pytest
 from pydantic import ValidationError
 
 from taskflow_events.codec import (
+    MAX_EVENT_FRAME_BYTES,
+    EventTooLarge,
     decode_client_frame,
     decode_event,
     decode_server_frame,
     encode_event,
+    encode_event_bounded,
     encode_frame,
     event_frame,
     event_from_dict,
@@ -21,6 +24,7 @@ from taskflow_events.codec import (
 )
 from taskflow_events.events import EVENT_NAMES
 from taskflow_events.frames import AuthFrame, ReadyFrame, ResyncFrame
+from taskflow_events.payloads import DESCRIPTION_PREVIEW_CHARS
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "event-schema.json"
 
@@ -29,6 +33,7 @@ TASK = {
     "team": 3,
     "title": "Ship it",
     "description": "",
+    "description_truncated": False,
     "status": "in_progress",
     "priority": "high",
     "due_at": "2026-12-01T09:30:00Z",
@@ -53,6 +58,7 @@ COMMENT = {
     "task": 7,
     "author": {"id": 2, "username": "bob"},
     "body": "Looks good, @alice\n\tship it",
+    "body_truncated": False,
     "mentions": [1],
     "created_at": "2026-11-28T01:06:00Z",
     "updated_at": "2026-11-28T01:07:00Z",
@@ -66,7 +72,7 @@ MEMBER = {
 DATA: dict[str, dict[str, Any]] = {
     "task.created": {"task": TASK},
     "task.updated": {"task": TASK, "changes": {"status": ["todo", "in_progress"]}},
-    "task.deleted": {"task": {"id": 7}},
+    "task.deleted": {"task": {"id": 7, "version": 2}},
     "notification.created": {"notification": NOTIFICATION},
     "comment.created": {"comment": COMMENT},
     "comment.updated": {"comment": COMMENT},
@@ -146,6 +152,27 @@ def test_unknown_event_name_is_rejected() -> None:
 def test_naive_times_are_rejected() -> None:
     with pytest.raises(ValidationError):
         event_from_dict({**raw_event("task.deleted"), "occurred_at": "2026-11-28T01:05:00"})
+
+
+def test_a_task_description_in_an_event_is_a_preview() -> None:
+    task = {**TASK, "description": "x" * (DESCRIPTION_PREVIEW_CHARS + 1)}
+    with pytest.raises(ValidationError, match="description"):
+        event_from_dict({**raw_event("task.created"), "data": {"task": task}})
+
+
+def test_an_event_whose_frame_would_pass_64_kib_is_refused() -> None:
+    def with_notes(size: int) -> str:
+        task = {**TASK, "notes": "n" * size}  # resources let unknown fields through
+        return encode_event_bounded(
+            event_from_dict({**raw_event("task.created"), "data": {"task": task}})
+        )
+
+    base = len(with_notes(0).encode())
+    longest_id = "18446744073709551615-18446744073709551615"
+    fits = with_notes(MAX_EVENT_FRAME_BYTES - base - 100)
+    assert len(event_frame(longest_id, fits).encode()) <= MAX_EVENT_FRAME_BYTES
+    with pytest.raises(EventTooLarge):
+        with_notes(MAX_EVENT_FRAME_BYTES - base)
 
 
 def test_committed_json_schema_matches_the_models() -> None:

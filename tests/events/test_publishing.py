@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 import redis
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
@@ -21,9 +22,15 @@ from taskflow_core.events.publishing import (
 from taskflow_core.events.relay import OutboxRelay
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Team
+from taskflow_events.keys import user_index_key
+from tests.events.conftest import stream_entries
 from tests.support.processes import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def index_ids(client: redis.Redis, stream: str, user: User) -> list[str]:
+    return [entry_id for entry_id, _ in stream_entries(client, user_index_key(stream, user.pk))]
 
 
 def stream_events(
@@ -50,10 +57,32 @@ def test_an_event_is_published_after_commit_and_not_before(
     assert created["data"]["task"]["id"] == task.pk  # type: ignore[index]
     assert created["actor"] == {"id": alice.pk, "username": "alice"}
     assert created["team"] == team.pk
-    # The outbox rows record where they went.
+    # Each recipient's index lists exactly their events, by the stream's own ids.
+    created_id, notified_id = (entry_id for entry_id, _, _ in events)
+    assert index_ids(stream_redis, event_stream, alice) == [created_id]
+    assert index_ids(stream_redis, event_stream, bob) == [created_id, notified_id]
+    # The relay records where the rows went (the request itself wrote nothing after commit).
+    assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 2
+    relay = OutboxRelay(poll_seconds=0.1, grace_seconds=0, retention_seconds=3600)
+    assert relay.publish_pending() == 2
     rows = list(OutboxEvent.objects.order_by("id").values_list("stream_id", "published_at"))
-    assert [stream_id for stream_id, _ in rows] == [entry_id for entry_id, _, _ in events]
+    assert [stream_id for stream_id, _ in rows] == [created_id, notified_id]
     assert all(published_at is not None for _, published_at in rows)
+    assert stream_redis.xlen(event_stream) == 2  # recording appended nothing
+
+
+def test_the_request_path_writes_nothing_to_the_outbox_after_commit(
+    event_stream: str, stream_redis: redis.Redis, team: Team, alice: User, bob: User
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        task_create(team=team, actor=alice, title="Quick", assignee=bob)
+    assert stream_redis.xlen(event_stream) == 2  # the hook ran: both events are out
+    outbox_updates = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].startswith("UPDATE") and OutboxEvent._meta.db_table in query["sql"]
+    ]
+    assert outbox_updates == []
 
 
 def test_a_rolled_back_change_publishes_nothing(
@@ -78,14 +107,11 @@ def test_publishing_twice_appends_once_with_the_same_id(
 ) -> None:
     task_create(team=team, actor=alice, title="Once")
     event = OutboxEvent.objects.get()
-    first_id = event.stream_id
-    OutboxEvent.objects.filter(pk=event.pk).update(published_at=None, stream_id="")
-    event.refresh_from_db()
+    [(first_id, _, _)] = stream_events(stream_redis, event_stream)
     assert outbox_event_publish(event=event) == first_id
-    assert outbox_event_publish(event=event) == first_id
+    assert outbox_event_publish(event=event, mode="hook") == first_id
     assert stream_redis.xlen(event_stream) == 1
-    event.refresh_from_db()
-    assert event.stream_id == first_id
+    assert index_ids(stream_redis, event_stream, alice) == [first_id]
 
 
 def test_stream_ids_increase_in_publishing_order(

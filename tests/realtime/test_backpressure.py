@@ -12,8 +12,9 @@ from websockets.protocol import State
 from websockets.uri import parse_uri
 
 from taskflow_core.accounts.models import User
-from taskflow_core.tasks.services import task_create
+from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Team
+from taskflow_events.payloads import DESCRIPTION_PREVIEW_CHARS
 from tests.realtime.conftest import Realtime, access_token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
@@ -40,21 +41,25 @@ def test_a_client_that_never_reads_does_not_hold_up_the_others(
     start_realtime: Callable[..., Realtime], team: Team, alice: User, bob: User
 ) -> None:
     realtime = start_realtime(TASKFLOW_WS_SEND_QUEUE_SIZE="4")
-    description = "x" * 20_000  # the longest allowed: big events fill the buffers quickly
+    # Big events fill the stalled socket's buffers quickly: an update of a description carries
+    # three previews of it (the task's, and the change's old and new), 4 bytes a character.
+    preview = "\U0001f600" * DESCRIPTION_PREVIEW_CHARS
+    task = task_create(team=team, actor=bob, title="big")
     with realtime.client() as reader:
         reader.auth(access_token(bob))
         stalled = never_reading_socket(realtime.port, access_token(alice))
         try:
             realtime.wait_for_connections(2)
-            titles: list[str] = []
+            updates = 0
             # Keep writing until the stalled socket is dropped; the reader gets every event
             # as it happens all along.
             while realtime.health().json()["connections"] == 2:
-                assert len(titles) < 1500, "the stalled socket was never closed"
-                titles.append(f"t{len(titles)}")
-                task_create(team=team, actor=bob, title=titles[-1], description=description)
+                assert updates < 1000, "the stalled socket was never closed"
+                updates += 1
+                description = f"{updates}{preview}"[:DESCRIPTION_PREVIEW_CHARS]
+                task_update(task_id=task.pk, actor=bob, data={"description": description})
                 [frame] = reader.events(1)
-                assert frame["data"]["task"]["title"] == titles[-1]
+                assert frame["data"]["task"]["version"] == updates + 1
             assert realtime.health().json()["connections"] == 1
             task_create(team=team, actor=bob, title="after")
             [frame] = reader.events(1)

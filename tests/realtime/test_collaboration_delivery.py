@@ -67,7 +67,8 @@ def test_a_mention_reaches_the_mentioned_member_and_nobody_outside(
 
         (created, created_data), (notified, notified_data) = events_of(bob_socket, 2)
         assert created == "comment.created"
-        assert created_data == {"comment": comment}
+        # The comment as REST shows it (a short body is whole: not truncated).
+        assert created_data == {"comment": {**comment, "body_truncated": False}}
         assert comment["mentions"] == [bob.pk]
         assert notified == "notification.created"
         assert notified_data["notification"]["type"] == "mentioned"

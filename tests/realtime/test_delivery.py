@@ -7,14 +7,15 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+import redis
 from django.db import connection
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from taskflow_core.accounts.models import User
-from taskflow_core.events.models import OutboxEvent
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Membership, Role, Team
+from tests.events.conftest import last_stream_id
 from tests.realtime.conftest import Realtime, access_token, assert_unique_ids, stream_id_key
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
@@ -46,7 +47,8 @@ def test_an_assignment_reaches_the_assignee_and_nobody_outside_the_team(
         assert created["event"] == "task.created"
         assert created["team"] == team.pk
         assert created["actor"] == {"id": alice.pk, "username": "alice"}
-        assert created["data"]["task"] == response.json()
+        # The task as REST shows it (a short description is whole: not truncated).
+        assert created["data"]["task"] == {**response.json(), "description_truncated": False}
         assert notified["event"] == "notification.created"
         assert notified["data"]["notification"]["type"] == "task_assigned"
         assert notified["data"]["notification"]["task"] == task_id
@@ -96,10 +98,15 @@ def test_a_reconnect_replays_exactly_the_missed_events_then_goes_live(
 
 
 def test_no_gap_and_no_duplicate_when_reconnecting_during_a_burst(
-    realtime: Realtime, team: Team, alice: User, bob: User
+    realtime: Realtime,
+    event_stream: str,
+    stream_redis: redis.Redis,
+    team: Team,
+    alice: User,
+    bob: User,
 ) -> None:
     task = task_create(team=team, actor=alice, title="v1")
-    last_id = OutboxEvent.objects.get().stream_id
+    last_id = last_stream_id(stream_redis, event_stream)
 
     def burst() -> None:
         try:
@@ -122,11 +129,17 @@ def test_no_gap_and_no_duplicate_when_reconnecting_during_a_burst(
 
 
 def test_an_id_older_than_the_window_gets_resync(
-    settings: Settings, realtime: Realtime, team: Team, alice: User, bob: User
+    settings: Settings,
+    realtime: Realtime,
+    event_stream: str,
+    stream_redis: redis.Redis,
+    team: Team,
+    alice: User,
+    bob: User,
 ) -> None:
     settings.TASKFLOW_EVENT_STREAM_MAXLEN = 3
     task = task_create(team=team, actor=alice, title="v1")
-    oldest_id = OutboxEvent.objects.get().stream_id
+    oldest_id = last_stream_id(stream_redis, event_stream)
     for version in range(2, 7):
         task_update(task_id=task.pk, actor=alice, data={"title": f"v{version}"})
 

@@ -17,6 +17,7 @@ import pytest
 import uvloop
 
 from taskflow_core.accounts.models import User
+from taskflow_events.keys import user_index_key
 from taskflow_realtime.connection import CLOSE_BAD_FRAME, CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED
 from taskflow_realtime.settings import get_settings
 from tests.realtime.asgi import AsgiSocket, encoded_event, hub_of, running_app, until
@@ -50,10 +51,14 @@ def token(user_id: int, lifetime: timedelta | None = None, **claims: Any) -> str
 
 
 async def publish(app: Any, recipients: str, task_id: int) -> str:
-    """Append an entry as the core's publisher does: the encoded event and its recipients."""
+    """Append an entry as the core's publisher does: the encoded event and its recipients in
+    the stream, and its id in each recipient's index (docs/events.md "Layout")."""
+    stream = app.state.settings.event_stream
     entry_id: str = await app.state.redis.xadd(
-        app.state.settings.event_stream, {"e": encoded_event(task_id), "r": recipients}
+        stream, {"e": encoded_event(task_id), "r": recipients}
     )
+    for user_id in recipients.split(","):
+        await app.state.redis.xadd(user_index_key(stream, user_id), {"p": "1"}, id=entry_id)
     return entry_id
 
 
@@ -76,7 +81,12 @@ def test_sockets_join_the_hub_on_auth_and_leave_it_on_disconnect(app_env: Any) -
             ) as client:
                 health = await client.get("/health")
             assert health.status_code == 200
-            assert health.json() == {"status": "ok", "redis": "ok", "connections": 2}
+            assert health.json() == {
+                "status": "ok",
+                "redis": "ok",
+                "connections": 2,
+                "replay": {"replays": 0, "resyncs": 0, "entries_read": 0},
+            }
 
             await first.disconnect()
             assert hub.connection_count == 1
@@ -329,6 +339,7 @@ def test_without_redis_the_app_starts_reports_503_and_its_reader_keeps_retrying(
                 "status": "unavailable",
                 "redis": "unreachable",
                 "connections": 0,
+                "replay": {"replays": 0, "resyncs": 0, "entries_read": 0},
             }
             await until(lambda: "retrying in 0.2s" in caplog.text)  # backing off, still alive
 

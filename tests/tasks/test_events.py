@@ -33,10 +33,11 @@ def test_create_update_delete_each_emit_one_event_to_the_team(
     assert all(event.team_id == team.pk for event in events)
     assert all(event.recipients == sorted([alice.pk, bob.pk]) for event in events)
     assert all(event.actor == {"id": alice.pk, "username": "alice"} for event in events)
-    assert events[0].data["task"] == created.json()
+    assert events[0].data["task"] == {**created.json(), "description_truncated": False}
     assert events[1].data["changes"] == {"priority": ["medium", "high"]}
     assert events[1].data["task"]["version"] == 2
-    assert events[2].data == {"task": {"id": task_id}}
+    # The deletion carries the version it deleted: it follows that update (docs/events.md).
+    assert events[2].data == {"task": {"id": task_id, "version": 2}}
 
 
 def test_refused_and_no_op_changes_emit_nothing(

@@ -211,6 +211,27 @@ def test_a_stale_edit_shows_the_412_message_and_the_fresh_state(
     expect(card(bob, "Draft the FAQ (Bob's take)", "todo")).to_contain_text("Urgent")
 
 
+def test_a_long_description_that_arrived_by_event_is_edited_whole(
+    web_gateway: RunningGateway, new_page: NewPage, crew: Crew
+) -> None:
+    """Events carry a 1,000-character preview of a description: the editor must load the
+    whole text, or saving an edit of it would cut it."""
+    bob = open_board(new_page, web_gateway, crew.bob, crew.team)
+    long_text = " ".join(f"word{n}" for n in range(600))  # about 4,500 characters
+    with api(web_gateway, crew.alice) as client:
+        task = create_task(client, crew.team, title="Write the spec", description=long_text)
+    bob.get_by_role("button", name="Write the spec").click()  # known from the event only
+    dialog = bob.get_by_role("dialog", name="Edit task")
+    expect(dialog.get_by_label("Description")).to_have_value(long_text)
+
+    dialog.get_by_label("Description").fill(long_text + " the end")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    with api(web_gateway, crew.alice) as client:
+        saved = client.get(f"/api/v1/tasks/{task['id']}/").json()
+    assert saved["description"] == long_text + " the end"
+
+
 def test_the_board_is_tidy_on_a_desktop_and_a_phone(
     web_gateway: RunningGateway, new_page: NewPage, crew: Crew
 ) -> None:

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from taskflow_core.comments.models import Comment
 from taskflow_core.notifications.serializers import ActorSerializer
+from taskflow_events.payloads import COMMENT_BODY_PREVIEW_CHARS
 
 
 class CommentOutputSerializer(serializers.ModelSerializer[Comment]):
@@ -25,3 +26,12 @@ class CommentOutputSerializer(serializers.ModelSerializer[Comment]):
 
 def comment_payload(comment: Comment) -> dict[str, Any]:
     return dict(CommentOutputSerializer(comment).data)
+
+
+def comment_event_payload(comment: Comment) -> dict[str, Any]:
+    """The comment as `comment.*` events carry it: the body cut to a preview (and flagged), so
+    that no event grows with the text (docs/events.md "Bounds")."""
+    payload = comment_payload(comment)
+    payload["body_truncated"] = len(comment.body) > COMMENT_BODY_PREVIEW_CHARS
+    payload["body"] = comment.body[:COMMENT_BODY_PREVIEW_CHARS]
+    return payload

@@ -8,7 +8,7 @@ from django.http import Http404
 
 from taskflow_core.accounts.models import User
 from taskflow_core.comments.models import Comment
-from taskflow_core.comments.serializers import comment_payload
+from taskflow_core.comments.serializers import comment_event_payload
 from taskflow_core.events.services import event_emit
 from taskflow_core.notifications.models import NotificationType
 from taskflow_core.tasks.mentions import mentioned_member_ids
@@ -62,7 +62,7 @@ def comment_create(*, task_id: int, author: User, body: str) -> Comment:
     task_activity_record(
         task=task, actor=author, verb="commented", changes={"comment": [None, comment.pk]}
     )
-    _emit("comment.created", task=task, actor=author, data=comment_payload(comment))
+    _emit("comment.created", task=task, actor=author, data=comment_event_payload(comment))
     watchers = task_watcher_ids(task=task)
     _notify_mentions(task=task, actor=author, user_ids=comment.mentions)
     task_notify(
@@ -111,7 +111,7 @@ def comment_update(*, comment_id: int, actor: User, body: str) -> Comment:
     task_activity_record(
         task=task, actor=actor, verb="comment_edited", changes={"comment": [comment.pk, comment.pk]}
     )
-    _emit("comment.updated", task=task, actor=actor, data=comment_payload(comment))
+    _emit("comment.updated", task=task, actor=actor, data=comment_event_payload(comment))
     if newly:
         _notify_mentions(task=task, actor=actor, user_ids=newly)
         task_watchers_add(task=task, user_ids=newly)

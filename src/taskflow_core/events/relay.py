@@ -1,7 +1,10 @@
-"""The relay: publishes what the after-commit hook missed, and prunes old outbox rows.
+"""The relay: publishes what the after-commit hook did not, records what is in the stream, and
+prunes old outbox rows.
 
-It polls the partial index of unpublished rows (docs/events.md says why polling, not
-LISTEN/NOTIFY) and backs off while Redis or PostgreSQL is unreachable, without ever giving up.
+It polls the partial index of unrecorded rows (docs/events.md says why polling, not
+LISTEN/NOTIFY), checks the stream's epoch before anything else, and backs off (at most a
+second, so it notices Redis's return at once) while Redis or PostgreSQL is unreachable, without
+ever giving up.
 """
 
 from __future__ import annotations
@@ -17,12 +20,19 @@ from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from pydantic import ValidationError
 
+from taskflow_core.events.epoch import stream_epoch_check
 from taskflow_core.events.models import OutboxEvent
-from taskflow_core.events.publishing import outbox_event_publish
+from taskflow_core.events.publishing import (
+    event_text,
+    publish_answer,
+    publisher_client,
+    queue_publish,
+)
+from taskflow_events.codec import EventTooLarge
 
 logger = logging.getLogger(__name__)
 
-MAX_BACKOFF_SECONDS = 5.0
+MAX_BACKOFF_SECONDS = 1.0
 REJECTED = "rejected"  # stream_id of a row that cannot be encoded (see `reject`)
 PRUNE_EVERY_SECONDS = 60.0
 
@@ -37,26 +47,55 @@ class OutboxRelay:
     _next_prune: float = 0.0
 
     def publish_pending(self) -> int:
-        """Publish unpublished rows older than the grace period, oldest first."""
+        """Publish, oldest first, the unrecorded rows older than the grace period, and record
+        them all as published (most are already in the stream: the hook put them there, and
+        the idempotent script just returns their ids). Returns the number of rows handled."""
         cutoff = timezone.now() - timedelta(seconds=self.grace_seconds)
         rows = list(
             OutboxEvent.objects.filter(published_at__isnull=True, occurred_at__lte=cutoff).order_by(
                 "id"
             )[: self.batch_size]
         )
+        if not rows:
+            return 0
+        encoded: list[OutboxEvent] = []
+        pipeline = publisher_client().pipeline(transaction=False)
         for row in rows:
             try:
-                outbox_event_publish(event=row)
-            except ValidationError:
+                text = event_text(row)
+            except (ValidationError, EventTooLarge):
                 self.reject(row)
-        if rows:
-            logger.info("relay published %d outbox event(s)", len(rows))
+                continue
+            queue_publish(pipeline, row, text)
+            encoded.append(row)
+        # In order, one round trip; an error (Redis full, say) is kept, not raised at once, so
+        # that the rows before it are still recorded.
+        answers = pipeline.execute(raise_on_error=False) if encoded else []
+        now = timezone.now()
+        recorded: list[OutboxEvent] = []
+        appended = 0
+        failure: Exception | None = None
+        for row, answer in zip(encoded, answers, strict=True):
+            if isinstance(answer, Exception):
+                failure = failure or answer
+                continue
+            stream_id, new = publish_answer(answer)
+            assert stream_id is not None  # the relay's publish is never deferred
+            row.stream_id, row.published_at = stream_id, now
+            recorded.append(row)
+            appended += new
+        OutboxEvent.objects.bulk_update(recorded, ["published_at", "stream_id"])
+        if appended:
+            logger.info("relay published %d outbox event(s)", appended)
+        if failure is not None:
+            raise failure
         return len(rows)
 
     def reject(self, row: OutboxEvent) -> None:
-        """A row that does not fit the event contract can never be published; retrying it
-        forever would hold up every row behind it. Mark it, loudly, and move on."""
-        logger.exception("outbox event %s does not fit the event contract; not published", row.pk)
+        """A row that does not fit the event contract (or would make a frame over the limit)
+        can never be published; retrying it forever would hold up every row behind it. Mark it,
+        loudly, and move on."""
+        logger.exception("outbox event %s cannot be published; set aside", row.pk)
         OutboxEvent.objects.filter(pk=row.pk).update(
             published_at=timezone.now(), stream_id=REJECTED
         )
@@ -68,6 +107,9 @@ class OutboxRelay:
         return deleted
 
     def run_once(self) -> int:
+        # The epoch first: a backlog published into a Redis that lost history must come after
+        # the control entry that tells clients so.
+        stream_epoch_check(publisher_client())
         published = self.publish_pending()
         if time.monotonic() >= self._next_prune:
             self.prune()

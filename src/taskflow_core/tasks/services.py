@@ -27,7 +27,7 @@ from taskflow_core.tasks.models import (
     TaskActivity,
     TaskWatcher,
 )
-from taskflow_core.tasks.serializers import task_payload, task_payloads
+from taskflow_core.tasks.serializers import event_changes, task_event_payload, task_event_payloads
 from taskflow_core.teams.models import MANAGING_ROLES, Membership, Team
 from taskflow_core.teams.selectors import team_member_ids
 from taskflow_core.teams.services import team_member_remove, team_membership_hold
@@ -193,7 +193,7 @@ def task_create(
         name="task.created",
         team_id=team.pk,
         actor=actor,
-        data={"task": task_payload(task)},
+        data={"task": task_event_payload(task)},
         recipients=team_member_ids(team_id=team.pk),
     )
     _notify(task=task, actor=actor, created=True, assignee_changed=True, old_description="")
@@ -248,7 +248,7 @@ def task_update(
         name="task.updated",
         team_id=task.team_id,
         actor=actor,
-        data={"task": task_payload(task), "changes": changes},
+        data={"task": task_event_payload(task), "changes": event_changes(changes)},
         recipients=team_member_ids(team_id=task.team_id),
     )
     _notify(
@@ -270,13 +270,19 @@ def task_delete(*, task: Task, actor: User) -> None:
     )
     if task.created_by_id != actor.pk and role not in MANAGING_ROLES:
         raise PermissionDenied("Only the task's creator or a team owner/admin can delete it.")
+    # The version under the row lock: the event follows the task's last update (docs/events.md
+    # "Ordering"), even if `task` was read before someone else changed it.
+    locked = Task.objects.select_for_update().filter(pk=task.pk)
+    current = locked.values_list("version", flat=True).first()
+    if current is None:  # deleted by someone else meanwhile
+        raise Http404("No such task.")
     task_id, team_id = task.pk, task.team_id
     task.delete()
     event_emit(
         name="task.deleted",
         team_id=team_id,
         actor=actor,
-        data={"task": {"id": task_id}},
+        data={"task": {"id": task_id, "version": current}},
         recipients=team_member_ids(team_id=team_id),
     )
 
@@ -331,7 +337,7 @@ def task_team_member_remove(*, team: Team, actor: User, user_id: int) -> int:
         name="task.updated",
         team_id=team.pk,
         actor=actor,
-        datas=[{"task": payload, "changes": changes} for payload in task_payloads(tasks)],
+        datas=[{"task": payload, "changes": changes} for payload in task_event_payloads(tasks)],
         recipients=team_member_ids(team_id=team.pk),
     )
     return len(tasks)

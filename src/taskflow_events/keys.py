@@ -1,0 +1,28 @@
+"""Redis key names shared by the publisher (core) and the reader (realtime service).
+
+Every key starts with the stream's name, so they all carry its `{...}` hash tag and live in one
+cluster slot (a Lua script may touch them together). Layout: docs/events.md "Layout".
+"""
+
+from __future__ import annotations
+
+
+def user_index_key(stream: str, user_id: int | str) -> str:
+    """The per-user index: one entry per event for that user, with the event's global id."""
+    return f"{stream}:u:{user_id}"
+
+
+def epoch_key(stream: str) -> str:
+    """Hash {id, floor, run}: the stream's current epoch (docs/events.md "Epoch")."""
+    return f"{stream}:epoch"
+
+
+def task_version_key(stream: str, task_id: int) -> str:
+    """The last version of a task that is in the stream (orders a task's events)."""
+    return f"{stream}:taskver:{task_id}"
+
+
+def published_marker_key(stream: str, outbox_id: int, occurred_us: int) -> str:
+    """ "Outbox row N is in the stream as id X" (the time part keeps the markers of a recreated
+    database, whose row ids restart at 1, from matching)."""
+    return f"{stream}:published:{outbox_id}:{occurred_us}"
