@@ -43,9 +43,7 @@ def task_event_payload(task: Task) -> dict[str, Any]:
 
 def task_event_payloads(tasks: list[Task]) -> list[dict[str, Any]]:
     """`task_event_payload` for many tasks, building the serializer's fields once, not per task."""
-    return [
-        _as_event_payload(dict(item)) for item in TaskOutputSerializer(tasks, many=True).data
-    ]
+    return [_as_event_payload(dict(item)) for item in TaskOutputSerializer(tasks, many=True).data]
 
 
 def _as_event_payload(payload: dict[str, Any]) -> dict[str, Any]:
