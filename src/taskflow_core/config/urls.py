@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
-from django.contrib.staticfiles.urls import staticfiles_urlpatterns
-from django.urls import URLPattern, URLResolver, include, path
+from django.contrib.staticfiles.views import serve as staticfiles_serve
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -19,9 +20,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
 ]
-# `make run` without nginx: the core serves /static/ itself (Swagger UI's files included), only
-# when DEBUG is on (local settings); with nginx, and in production, nginx serves them.
-urlpatterns += staticfiles_urlpatterns()
+# `make run` without nginx: the core serves /static/ itself (Swagger UI's files included), with
+# the local settings only (DEBUG or not); with nginx, and in production, nginx serves them.
+if settings.TASKFLOW_SERVE_STATIC:
+    urlpatterns += [
+        re_path(r"^static/(?P<path>.*)$", staticfiles_serve, {"insecure": True}),
+    ]
 
 # JSON, like every other API error, when no view ran at all (e.g. /api/v1/teams/abc/).
 handler400 = "taskflow_core.common.http_errors.bad_request"

@@ -129,6 +129,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = TASKFLOW_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 STATIC_URL = "/static/"
+# Only `make run` without nginx (local settings) has the core serve /static/ itself.
+TASKFLOW_SERVE_STATIC = False
 STATIC_ROOT = Path(env("TASKFLOW_STATIC_ROOT", str(BASE_DIR / ".taskflow" / "static")))
 
 REST_FRAMEWORK = {
