@@ -230,7 +230,9 @@ def test_a_mention_in_a_comment_reaches_the_mentioned_live_and_edits_show_as_edi
     expect(bob_dialog.locator("#comment-list")).to_contain_text("No comments yet.")
 
     # Alice writes with the keyboard: Ctrl+Enter sends.
-    alice_dialog.get_by_label("Add a comment").fill("@bob can you review the notes? Thanks, bob@home")
+    alice_dialog.get_by_label("Add a comment").fill(
+        "@bob can you review the notes? Thanks, bob@home"
+    )
     alice_dialog.get_by_label("Add a comment").press("Control+Enter")
     expect(alice_dialog.get_by_label("Add a comment")).to_have_value("")
 
