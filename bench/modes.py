@@ -35,6 +35,7 @@ class Mode:
     # P6 deadline scan
     p6_tasks: int
     p6_scans: int
+    p8_tasks: int
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,6 +62,7 @@ SHORT = Mode(
     p5_slow_delay=2.0,
     p6_tasks=100_000,
     p6_scans=10,
+    p8_tasks=2000,
 )
 
 FULL = Mode(
@@ -84,6 +86,7 @@ FULL = Mode(
     p5_slow_delay=2.0,
     p6_tasks=100_000,
     p6_scans=30,
+    p8_tasks=2000,
 )
 
 # `make test` runs every benchmark once at this size (tests/bench/test_smoke.py): not a
@@ -109,6 +112,7 @@ SMOKE = Mode(
     p5_slow_delay=0.2,
     p6_tasks=200,
     p6_scans=1,
+    p8_tasks=50,
 )
 
 MODES = {"short": SHORT, "full": FULL, "smoke": SMOKE}

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -27,6 +28,8 @@ def closed_publish_breaker() -> Iterator[None]:
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(username: str, **extra: Any) -> User:
+        # Users in tests have confirmed their address unless a test says otherwise.
+        extra.setdefault("email_verified_at", timezone.now())
         return User.objects.create_user(
             username=username, email=f"{username}@example.com", password=PASSWORD, **extra
         )

@@ -15,8 +15,9 @@ from pathlib import Path
 REALTIME_WITHHELD = ("JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "DATABASE_URL", "SECRET_KEY")
 
 CELERY_APP = "taskflow_core.config.celery_app"
-# %(U)s is the path without its query string: nothing secret reaches the access log.
-CORE_ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(L)ss'
+# gunicorn's settings for the core (taskflow_core/config/gunicorn.py): the access log format (the
+# path without its query string) and the logger that escapes control characters in it.
+CORE_GUNICORN_CONFIG = "python:taskflow_core.config.gunicorn"
 
 
 def realtime_environment(env: Mapping[str, str]) -> dict[str, str]:
@@ -47,11 +48,9 @@ def realtime_command(port: int, host: str = "127.0.0.1") -> list[str]:
 
 def core_command(bind: str, *, workers: int = 2, threads: int = 8) -> list[str]:
     return [
-        *(sys.executable, "-m", "gunicorn", "taskflow_core.config.wsgi"),
+        *(sys.executable, "-m", "gunicorn", "-c", CORE_GUNICORN_CONFIG),
+        "taskflow_core.config.wsgi",
         *("--bind", bind, "--workers", str(workers), "--threads", str(threads)),
-        # The default control socket is one per user ($HOME/.gunicorn): two stacks would clash.
-        "--no-control-socket",
-        *("--access-logfile", "-", "--access-logformat", CORE_ACCESS_LOG_FORMAT),
     ]
 
 

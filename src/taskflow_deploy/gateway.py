@@ -71,6 +71,12 @@ class Gateway:
                 ) from None
 
     @property
+    def auth_retry_after(self) -> int:
+        """Seconds until the auth zone admits one more request: one interval of its rate."""
+        count, unit = self.auth_rate.split("r/")
+        return max(1, -(-(60 if unit == "m" else 1) // int(count)))
+
+    @property
     def conf_path(self) -> Path:
         return self.prefix / "nginx.conf"
 
@@ -126,6 +132,7 @@ def render(gateway: Gateway, template: Path = TEMPLATE) -> str:
         "client_max_body_size": gateway.client_max_body_size,
         "auth_rate": gateway.auth_rate,
         "auth_burst": str(gateway.auth_burst),
+        "auth_retry_after": str(gateway.auth_retry_after),
         "worker_user": f"user {gateway.worker_user};" if gateway.worker_user else "",
         "trusted_proxies": _trusted_proxies(gateway.trusted_proxies),
     }

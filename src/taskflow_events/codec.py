@@ -12,10 +12,12 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from taskflow_events.control import Control
 from taskflow_events.events import Event
 from taskflow_events.frames import AuthFrame, ClientFrame, ServerFrame
 
 _event = TypeAdapter[Event](Event)
+_control = TypeAdapter[Control](Control)
 _server_frame = TypeAdapter[ServerFrame](ServerFrame)
 _client_frame = TypeAdapter[ClientFrame](ClientFrame)
 
@@ -31,6 +33,19 @@ def decode_event(text: str | bytes) -> Event:
 def event_from_dict(raw: dict[str, Any]) -> Event:
     """Validate an event built from Python values (e.g. an outbox row)."""
     return _event.validate_python(raw)
+
+
+def encode_control(control: Control) -> str:
+    return _control.dump_json(control).decode()
+
+
+def decode_control(text: str | bytes) -> Control:
+    return _control.validate_json(text)
+
+
+def control_from_dict(raw: dict[str, Any]) -> Control:
+    """Validate a control message built from Python values (e.g. an outbox row's data)."""
+    return _control.validate_python(raw)
 
 
 def event_frame(stream_id: str, encoded_event: str) -> str:
@@ -56,6 +71,7 @@ def json_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "TaskFlow Pro events and WebSocket frames",
         "event": _event.json_schema(),
+        "control": _control.json_schema(),
         "client_frame": _client_frame.json_schema(),
         "server_frame": _server_frame.json_schema(),
     }

@@ -171,9 +171,10 @@ class ChildProcess:
         """Wait until the process has written `text` (e.g. celery's "ready.")."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            exited = not self.alive()  # read before the output: what it wrote is then all there
             if text in self.output():
                 return
-            if not self.alive():
+            if exited:
                 break
             time.sleep(0.1)
         tail = self.output()[-2000:]

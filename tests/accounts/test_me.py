@@ -19,4 +19,9 @@ Api = Callable[[User | None], APIClient]
 def test_me_is_the_token_holder(alice: User, bob: User, api: Api) -> None:
     response = api(alice).get(ME)
     assert response.status_code == 200
-    assert response.json() == {"id": alice.pk, "username": "alice", "email": "alice@example.com"}
+    assert response.json() == {
+        "id": alice.pk,
+        "username": "alice",
+        "email": "alice@example.com",
+        "email_verified": True,
+    }

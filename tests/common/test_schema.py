@@ -42,10 +42,14 @@ def signed_in_schema(alice: User, api: Callable[[User | None], APIClient]) -> di
 @pytest.mark.parametrize(
     ("path", "method", "codes", "secured"),
     [
-        ("auth/register/", "post", {"201", "400"}, False),
-        ("auth/token/", "post", {"200", "400", "401"}, False),
-        ("auth/token/refresh/", "post", {"200", "400", "401"}, False),
-        ("auth/logout/", "post", {"204", "400"}, False),
+        ("auth/register/", "post", {"201", "400", "429"}, False),
+        ("auth/token/", "post", {"200", "400", "401", "429"}, False),
+        ("auth/token/refresh/", "post", {"200", "400", "401", "429"}, False),
+        ("auth/password/", "post", {"204", "400", "401", "429"}, True),
+        ("auth/logout-all/", "post", {"204", "401", "429"}, True),
+        ("auth/verify-email/", "post", {"204", "400", "429"}, False),
+        ("auth/verify-email/resend/", "post", {"202", "401", "429"}, True),
+        ("auth/logout/", "post", {"204", "400", "429"}, False),
         ("users/me/", "get", {"200", "401"}, True),
         ("users/me/preferences/", "get", {"200", "401"}, True),
         ("users/me/preferences/", "patch", {"200", "400", "401"}, True),

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pytest_django import DjangoDbBlocker
 
-from taskflow_deploy.commands import realtime_command, realtime_environment
+from taskflow_deploy.commands import core_command, realtime_command, realtime_environment
 from taskflow_deploy.gateway import (
     Gateway,
     current_worker_user,
@@ -21,7 +21,7 @@ from taskflow_deploy.gateway import (
     nginx_command,
     write,
 )
-from tests.support.processes import ServerProcess, free_port, python_module, service_env
+from tests.support.processes import ServerProcess, free_port, service_env
 
 # Generous: a loaded 2-core machine can stall a request for seconds; assertions stay strict.
 HTTP_TIMEOUT = 30.0
@@ -76,11 +76,7 @@ def core(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[
     with django_db_blocker.unblock():
         env = service_env()
     port = free_port()
-    args = python_module(
-        "gunicorn",
-        "taskflow_core.config.wsgi",
-        *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket"),
-    )
+    args = core_command(f"127.0.0.1:{port}")
     with ServerProcess(args, env=env, port=port, startup_timeout=60):
         # Django loads lazily: the first requests on a loaded machine can take seconds.
         wait_until_ok(f"http://127.0.0.1:{port}/api/v1/health/")

@@ -73,7 +73,8 @@ def test_a_kept_log_stays_after_stop(tmp_path: Path) -> None:
         cwd=REPO,
         log_path=log,
     ).start()
-    child.wait_for_output("done", timeout=30)
+    # The whole line: with PYTHONUNBUFFERED set, print() writes "done" and "\n" separately.
+    child.wait_for_output("done\n", timeout=30)
     child.stop()
     assert log.read_text() == "done\n"
 

@@ -40,7 +40,7 @@ def test_a_client_that_never_reads_does_not_hold_up_the_others(
     start_realtime: Callable[..., Realtime], team: Team, alice: User, bob: User
 ) -> None:
     realtime = start_realtime(TASKFLOW_WS_SEND_QUEUE_SIZE="4")
-    description = "x" * 60_000  # big events fill the stalled socket's buffers quickly
+    description = "x" * 20_000  # the longest allowed: big events fill the buffers quickly
     with realtime.client() as reader:
         reader.auth(access_token(bob))
         stalled = never_reading_socket(realtime.port, access_token(alice))
@@ -50,7 +50,7 @@ def test_a_client_that_never_reads_does_not_hold_up_the_others(
             # Keep writing until the stalled socket is dropped; the reader gets every event
             # as it happens all along.
             while realtime.health().json()["connections"] == 2:
-                assert len(titles) < 400, "the stalled socket was never closed"
+                assert len(titles) < 1500, "the stalled socket was never closed"
                 titles.append(f"t{len(titles)}")
                 task_create(team=team, actor=bob, title=titles[-1], description=description)
                 [frame] = reader.events(1)

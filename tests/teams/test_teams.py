@@ -40,7 +40,7 @@ def test_creating_a_team_makes_me_its_owner(alice: User, api: Api) -> None:
         ({"name": ""}, "This field may not be blank."),
         ({"name": "   "}, "This field may not be blank."),
         ({"name": None}, "This field may not be null."),
-        ({"name": "x" * 101}, "Ensure this field has no more than 100 characters."),
+        ({"name": "x" * 201}, "Ensure this field has no more than 200 characters."),
         ({"name": ["a"]}, "Not a valid string."),
     ],
 )

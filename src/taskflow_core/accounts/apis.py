@@ -1,12 +1,12 @@
-"""Accounts over HTTP: register, JWT obtain/refresh/logout, the current user."""
+"""Accounts over HTTP: JWT obtain/refresh/logout and the current user. (Registration,
+verification, password change and logout-all are `identity.apis`.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.contrib.auth.validators import UnicodeUsernameValidator
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.permissions import AllowAny
@@ -22,12 +22,37 @@ from taskflow_core.accounts.services import (
     token_blacklist,
     token_pair_issue,
     token_pair_refresh,
-    user_create,
+    username_normalize,
 )
-from taskflow_core.common.openapi import error_responses
+from taskflow_core.common.openapi import ErrorDetail, error_responses
+from taskflow_core.common.throttling import LoginThrottle, RefreshThrottle
 
 # A generous bound that still keeps a hostile body from costing a long password hash.
 PASSWORD_MAX_LENGTH = 4096
+
+
+NO_ACTIVE_ACCOUNT = "No active account found with the given credentials."
+
+CREDENTIALS_REFUSED = OpenApiResponse(
+    response=ErrorDetail,
+    description="Wrong username or password, or the account is inactive: "
+    f'`{{"detail": "{NO_ACTIVE_ACCOUNT}"}}`.',
+)
+REFRESH_REFUSED = OpenApiResponse(
+    response=inline_serializer(
+        "RefreshRefused",
+        {
+            "detail": serializers.CharField(
+                help_text='Why, e.g. "Token is blacklisted" (already used, or logged out), '
+                '"Token is expired", "Token has wrong type" (an access token), "Token is invalid"'
+            ),
+            "code": serializers.ChoiceField(choices=["token_not_valid"]),
+        },
+    ),
+    description="The refresh token was already used, is revoked (logged out), expired, not a "
+    "refresh token, or not a token at all; or its account is gone or inactive: "
+    '`{"detail": "Token is blacklisted", "code": "token_not_valid"}`. Sign in again.',
+)
 
 
 class PublicAuthApi(APIView):
@@ -65,33 +90,19 @@ class UserOutputSerializer(serializers.Serializer[User]):
         ref_name = "User"
 
 
-class UserRegisterApi(PublicAuthApi):
-    class InputSerializer(serializers.Serializer[Any]):
-        username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
-        email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(
-            max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, style={"input_type": "password"}
-        )
-
-        class Meta:
-            ref_name = "UserRegisterInput"
-
-    @extend_schema(
-        operation_id="auth_register",
-        summary="Create an account",
-        description="The password must pass the server's password validators.",
-        request=InputSerializer,
-        responses={201: UserOutputSerializer, **error_responses(400)},
-        auth=[],
+class MeOutputSerializer(UserOutputSerializer):
+    email_verified = serializers.BooleanField(
+        help_text="Whether the address is confirmed; notification emails go only to "
+        "verified addresses."
     )
-    def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = user_create(**serializer.validated_data)
-        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    class Meta:
+        ref_name = "Me"
 
 
 class TokenObtainApi(PublicAuthApi):
+    throttle_classes = (LoginThrottle,)
+
     class InputSerializer(serializers.Serializer[Any]):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(
@@ -105,29 +116,34 @@ class TokenObtainApi(PublicAuthApi):
         operation_id="auth_token_obtain",
         summary="Sign in: trade username and password for an access and a refresh token",
         request=InputSerializer,
-        responses={200: TokenPairSerializer, **error_responses(400, 401)},
+        responses={200: TokenPairSerializer, **error_responses(400, 429), 401: CREDENTIALS_REFUSED},
         auth=[],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(request._request, **serializer.validated_data)
+        credentials = serializer.validated_data
+        user = authenticate(
+            request._request,
+            username=username_normalize(credentials["username"]),
+            password=credentials["password"],
+        )
         if not isinstance(user, User):
-            raise AuthenticationFailed(
-                "No active account found with the given credentials.", code="no_active_account"
-            )
+            raise AuthenticationFailed(NO_ACTIVE_ACCOUNT, code="no_active_account")
         pair = token_pair_issue(user=user)
         return Response(TokenPairSerializer(pair).data)
 
 
 class TokenRefreshApi(PublicAuthApi):
+    throttle_classes = (RefreshThrottle,)
+
     @extend_schema(
         operation_id="auth_token_refresh",
         summary="Trade a refresh token for a new pair",
         description="Each refresh token works once: the one sent is revoked and a new one "
         "returned. A used, revoked (logged out), expired or invalid token gives 401.",
         request=RefreshInputSerializer,
-        responses={200: TokenPairSerializer, **error_responses(400, 401)},
+        responses={200: TokenPairSerializer, **error_responses(400, 429), 401: REFRESH_REFUSED},
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -141,17 +157,20 @@ class TokenRefreshApi(PublicAuthApi):
 
 
 class LogoutApi(PublicAuthApi):
+    throttle_classes = (RefreshThrottle,)
+
     @extend_schema(
         operation_id="auth_logout",
         summary="Log out: revoke a refresh token",
         description="Needs no access token (it may have expired): holding the refresh token is "
         "the proof. Logging out an already revoked token again is a 204 too; anything that is "
         "not a live refresh token issued by this server (garbage, expired, an access token) is "
-        "a 400 naming `refresh`. Access tokens already issued stay valid until they expire.",
+        "a 400 naming `refresh`. Access tokens already issued stay valid until they expire "
+        "(`POST /api/v1/auth/logout-all/` ends those too).",
         request=RefreshInputSerializer,
         responses={
             204: OpenApiResponse(description="The refresh token is revoked."),
-            **error_responses(400),
+            **error_responses(400, 429),
         },
         auth=[],
     )
@@ -169,7 +188,7 @@ class UserMeApi(APIView):
     @extend_schema(
         operation_id="users_me",
         summary="The signed-in user",
-        responses={200: UserOutputSerializer, **error_responses(401)},
+        responses={200: MeOutputSerializer, **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
-        return Response(UserOutputSerializer(request_user(request)).data)
+        return Response(MeOutputSerializer(request_user(request)).data)

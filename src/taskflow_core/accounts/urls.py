@@ -5,11 +5,9 @@ from taskflow_core.accounts.apis import (
     TokenObtainApi,
     TokenRefreshApi,
     UserMeApi,
-    UserRegisterApi,
 )
 
 urlpatterns = [
-    path("auth/register/", UserRegisterApi.as_view(), name="auth-register"),
     path("auth/token/", TokenObtainApi.as_view(), name="auth-token"),
     path("auth/token/refresh/", TokenRefreshApi.as_view(), name="auth-token-refresh"),
     path("auth/logout/", LogoutApi.as_view(), name="auth-logout"),

@@ -1,10 +1,22 @@
-"""Rules for free text that people type: what characters it may hold."""
+"""Rules for free text that people type: what characters it may hold, how long it may be
+(docs/api.md, "Limits").
+
+A CR or LF in a title ends up in email subjects (where Django refuses it: every email about the
+task would fail) and in logs; other control characters are invisible garbage at best. Long text
+(descriptions, comment bodies) may hold newlines and tabs; single-line text (titles, team
+names) none at all.
+"""
 
 from __future__ import annotations
 
 import unicodedata
 
 from django.core.exceptions import ValidationError
+
+TITLE_MAX_LENGTH = 200
+TEAM_NAME_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 20_000
+USERNAME_MAX_LENGTH = 150
 
 
 class NoControlCharacters:
@@ -17,9 +29,10 @@ class NoControlCharacters:
     def __call__(self, value: str) -> None:
         for position, char in enumerate(value):
             if char not in self.allowed and unicodedata.category(char) == "Cc":
+                only = " (only newline and tab)" if self.allowed == "\n\t" else ""
                 raise ValidationError(
                     f"Control character U+{ord(char):04X} at position {position} is not "
-                    "allowed (only newline and tab).",
+                    f"allowed{only}.",
                     code="control_character",
                 )
 
@@ -31,3 +44,7 @@ class NoControlCharacters:
 
     def deconstruct(self) -> tuple[str, tuple[str, ...], dict[str, str]]:
         return ("taskflow_core.common.text.NoControlCharacters", (self.allowed,), {})
+
+
+single_line_text = NoControlCharacters(allowed="")
+multiline_text = NoControlCharacters()

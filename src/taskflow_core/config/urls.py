@@ -1,10 +1,12 @@
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("taskflow_core.common.urls")),
     path("", include("taskflow_core.accounts.urls")),
+    path("", include("taskflow_core.identity.urls")),
     path("", include("taskflow_core.teams.urls")),
     path("", include("taskflow_core.tasks.urls")),
     path("", include("taskflow_core.comments.urls")),
@@ -14,9 +16,12 @@ api_v1: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
 ]
+# `make run` without nginx: the core serves /static/ itself (Swagger UI's files included), only
+# when DEBUG is on (local settings); with nginx, and in production, nginx serves them.
+urlpatterns += staticfiles_urlpatterns()
 
 # JSON, like every other API error, when no view ran at all (e.g. /api/v1/teams/abc/).
 handler400 = "taskflow_core.common.http_errors.bad_request"

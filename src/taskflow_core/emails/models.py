@@ -40,12 +40,14 @@ class EmailDelivery(models.Model):
         verbose_name_plural = "email deliveries"
         ordering = ["-created_at", "-id"]
         indexes = [
+            # The per-recipient cap counts an address's recent emails.
+            models.Index(fields=["to", "created_at"], name="email_delivery_to_recent"),
             # The requeue sweep reads only pending rows by their due time.
             models.Index(
                 fields=["next_attempt_at"],
                 name="email_delivery_pending",
                 condition=Q(status="pending"),
-            )
+            ),
         ]
 
     def __str__(self) -> str:

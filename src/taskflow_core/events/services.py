@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from taskflow_core.accounts.models import User
 from taskflow_core.events.models import OutboxEvent
-from taskflow_core.events.publishing import publish_after_commit
+from taskflow_core.events.publishing import publish_after_commit, publish_many_after_commit
 
 
 def actor_payload(user: User | None) -> dict[str, Any] | None:
@@ -36,3 +36,35 @@ def event_emit(
     )
     transaction.on_commit(lambda: publish_after_commit(event))
     return event
+
+
+def events_emit(
+    *,
+    name: str,
+    team_id: int | None,
+    actor: User | None,
+    datas: Iterable[dict[str, Any]],
+    recipients: Iterable[int],
+) -> list[OutboxEvent]:
+    """`event_emit` for many events of one kind at once (one INSERT, published together after
+    commit, in order): a bulk change still tells every socket about every row it changed."""
+    occurred_at = timezone.now()
+    actor_data = actor_payload(actor)
+    members = sorted(set(recipients))
+    events = OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                name=name,
+                team_id=team_id,
+                actor=actor_data,
+                data=data,
+                recipients=members,
+                occurred_at=occurred_at,
+            )
+            for data in datas
+        ],
+        batch_size=500,
+    )
+    if events:
+        transaction.on_commit(lambda: publish_many_after_commit(events))
+    return events

@@ -18,7 +18,9 @@ def email_types_for(user: User) -> dict[str, bool]:
 
 
 def email_wanted(*, user: User, type: str) -> bool:
-    if not user.email_notifications or not user.email:
+    # Only a verified address is ever mailed: an account registered with someone else's
+    # address cannot make the product write to it (docs/background.md, "Who gets email").
+    if not user.email_notifications or not user.email or not user.email_verified:
         return False
     return bool((user.email_types or {}).get(type, EMAIL_BY_DEFAULT.get(type, False)))
 

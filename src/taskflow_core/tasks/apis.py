@@ -22,6 +22,12 @@ from taskflow_core.accounts.authentication import request_user
 from taskflow_core.accounts.models import User
 from taskflow_core.common.openapi import error_responses
 from taskflow_core.common.pagination import Pagination, paginated_response
+from taskflow_core.common.text import (
+    DESCRIPTION_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    multiline_text,
+    single_line_text,
+)
 from taskflow_core.notifications.serializers import ActorSerializer
 from taskflow_core.tasks.models import Priority, Status, Task, TaskActivity
 from taskflow_core.tasks.openapi import IF_MATCH, TASK_LIST_PARAMETERS, etag_header
@@ -79,6 +85,22 @@ def _assignee_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField[User]:
     )
 
 
+def _title_field(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=TITLE_MAX_LENGTH, validators=[single_line_text], **kwargs
+    )
+
+
+def _description_field(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(
+        allow_blank=True,
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        validators=[multiline_text],
+        **kwargs,
+    )
+
+
 def _visible_task(request: Request, task_id: int) -> Task:
     task = task_get(user=request_user(request), task_id=task_id)
     if task is None:
@@ -98,8 +120,8 @@ class TaskListCreateApi(APIView):
         """A new task; `team` must be one of yours, `assignee` a member of it."""
 
         team = MemberTeamField()
-        title = serializers.CharField(max_length=200)
-        description = serializers.CharField(allow_blank=True, required=False, default="")
+        title = _title_field()
+        description = _description_field(default="")
         status = serializers.ChoiceField(choices=Status.choices, default=Status.TODO)
         priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.MEDIUM)
         due_at = serializers.DateTimeField(allow_null=True, required=False, default=None)
@@ -145,8 +167,8 @@ class TaskDetailApi(APIView):
     class InputSerializer(StrictInputSerializer):
         """The fields to change; any field left out keeps its value."""
 
-        title = serializers.CharField(max_length=200, required=False)
-        description = serializers.CharField(allow_blank=True, required=False)
+        title = _title_field(required=False)
+        description = _description_field()
         status = serializers.ChoiceField(choices=Status.choices, required=False)
         priority = serializers.ChoiceField(choices=Priority.choices, required=False)
         due_at = serializers.DateTimeField(allow_null=True, required=False)

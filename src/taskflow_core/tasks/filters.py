@@ -23,10 +23,19 @@ ORDERING_FIELDS = {
 }
 
 
-class IdFilter(filters.NumberFilter):
-    """A whole-number id (the stock NumberFilter would accept `1.5`)."""
+# Ids are PostgreSQL bigints: a value outside them is a 400 naming the parameter, not a query.
+ID_MAX = 2**63 - 1
 
-    field_class = forms.IntegerField
+
+class IdField(forms.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=ID_MAX, **kwargs)
+
+
+class IdFilter(filters.NumberFilter):
+    """A whole-number id within the column's range (the stock NumberFilter accepts `1.5`)."""
+
+    field_class = IdField
 
 
 class AssigneeField(forms.CharField):

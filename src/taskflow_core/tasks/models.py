@@ -1,7 +1,15 @@
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+
+from taskflow_core.common.text import (
+    DESCRIPTION_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    multiline_text,
+    single_line_text,
+)
 
 
 class Status(models.TextChoices):
@@ -27,8 +35,12 @@ PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priority
 
 class Task(models.Model):
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="tasks")
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True, default="")
+    title = models.CharField(max_length=TITLE_MAX_LENGTH, validators=[single_line_text])
+    description = models.TextField(
+        blank=True,
+        default="",
+        validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH), multiline_text],
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.TODO)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     # Numeric twin of `priority` so that ordering by priority means low < medium < high < urgent.

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from taskflow_core.accounts.authentication import request_user
 from taskflow_core.common.openapi import error_responses
 from taskflow_core.common.pagination import Pagination, paginated_response
+from taskflow_core.common.text import TEAM_NAME_MAX_LENGTH, single_line_text
 from taskflow_core.teams.models import ADDABLE_ROLES, MANAGING_ROLES, Role, Team
 from taskflow_core.teams.selectors import team_get_for_user, team_list_for_user, team_member_list
 from taskflow_core.teams.serializers import MemberOutputSerializer
@@ -36,7 +37,7 @@ class TeamListCreateApi(APIView):
     pagination_class = Pagination  # read by the schema generator
 
     class InputSerializer(serializers.Serializer[Any]):
-        name = serializers.CharField(max_length=100)
+        name = serializers.CharField(max_length=TEAM_NAME_MAX_LENGTH, validators=[single_line_text])
 
         class Meta:
             ref_name = "TeamCreateInput"

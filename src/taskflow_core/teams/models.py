@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from taskflow_core.common.text import TEAM_NAME_MAX_LENGTH, single_line_text
+
 
 class Role(models.TextChoices):
     OWNER = "owner"
@@ -14,7 +16,7 @@ ADDABLE_ROLES = (Role.ADMIN, Role.MEMBER)
 
 
 class Team(models.Model):
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=TEAM_NAME_MAX_LENGTH, validators=[single_line_text])
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams"

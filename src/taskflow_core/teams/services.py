@@ -4,7 +4,7 @@ membership change emits a `team.member_*` event to the team's members and the af
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 
 from taskflow_core.accounts.models import User
@@ -17,9 +17,30 @@ def membership_role(*, team: Team, user: User) -> str | None:
     return Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
 
 
+def team_membership_hold(*, team_id: int, user_id: int) -> bool:
+    """Whether the user is a member of the team; if so, the membership cannot be deleted until
+    the caller's transaction ends.
+
+    This is what keeps a task from being assigned to someone who is being removed
+    (docs/architecture.md, "Concurrency"): the assignment holds the membership row with
+    FOR KEY SHARE, which a removal's FOR UPDATE waits for (and other assignments do not). Called
+    inside the caller's transaction, before it locks any task row: removal locks the membership
+    and then the tasks, so both take their locks in the same order.
+    """
+    table = Membership._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE team_id = %s AND user_id = %s FOR KEY SHARE",  # noqa: S608
+            [team_id, user_id],
+        )
+        return cursor.fetchone() is not None
+
+
 @transaction.atomic
 def team_create(*, name: str, creator: User) -> Team:
-    team = Team.objects.create(name=name)
+    team = Team(name=name)
+    team.full_clean()
+    team.save()
     Membership.objects.create(team=team, user=creator, role=Role.OWNER)
     return team
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "taskflow_core.accounts",
     "taskflow_core.teams",
     "taskflow_core.tasks",
@@ -64,14 +65,17 @@ INSTALLED_APPS = [
     "taskflow_core.events",
     "taskflow_core.emails",
     "taskflow_core.reminders",
+    "taskflow_core.identity",
     "taskflow_core.comments",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "taskflow_core.common.content_security.ContentSecurityPolicyMiddleware",
+    "taskflow_core.common.middleware.ApiJsonMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "taskflow_core.common.middleware.SlashlessApiCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -119,23 +123,44 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Request bodies: the gateway refuses more than this too (client_max_body_size).
+TASKFLOW_MAX_BODY_BYTES = env_int("TASKFLOW_MAX_BODY_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = TASKFLOW_MAX_BODY_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("TASKFLOW_STATIC_ROOT", str(BASE_DIR / ".taskflow" / "static")))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "taskflow_core.accounts.authentication.RevocableJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["taskflow_core.common.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "taskflow_core.common.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "taskflow_core.common.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Behind the gateway the client's address is the last X-Forwarded-For entry (nginx appends
+    # it); set 0 when clients reach the core directly, or they could pick their own address.
+    "NUM_PROXIES": env_int("TASKFLOW_NUM_PROXIES", 1),
 }
+
+# Auth endpoint limits (common/throttling.py), "<count>/<second|minute|hour|day>".
+TASKFLOW_THROTTLE_RATES = {
+    "login": env("TASKFLOW_THROTTLE_LOGIN", "20/minute"),
+    "register": env("TASKFLOW_THROTTLE_REGISTER", "20/hour"),
+    "refresh": env("TASKFLOW_THROTTLE_REFRESH", "60/minute"),
+    "password": env("TASKFLOW_THROTTLE_PASSWORD", "10/hour"),
+    "verify_email": env("TASKFLOW_THROTTLE_VERIFY_EMAIL", "20/hour"),
+    "verify_email_resend": env("TASKFLOW_THROTTLE_VERIFY_EMAIL_RESEND", "5/hour"),
+}
+TASKFLOW_EMAIL_VERIFICATION_MAX_AGE_SECONDS = env_int(
+    "TASKFLOW_EMAIL_VERIFICATION_MAX_AGE_SECONDS", 3 * 86_400
+)
 
 SIMPLE_JWT = {
     "ALGORITHM": "RS256",
@@ -149,13 +174,28 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
+API_DESCRIPTION = """Team tasks with instant notifications.
+
+**Try it here:** 1. `POST /api/v1/auth/register/`, then `POST /api/v1/auth/token/` (*Try it out*,
+*Execute*), and copy `access` from the response. 2. Click **Authorize** and paste it (without
+`Bearer`). 3. Call any endpoint. An access token lasts 15 minutes (`JWT_ACCESS_MINUTES`);
+`POST /api/v1/auth/token/refresh/` trades the refresh token for a new pair.
+
+`GET /api/v1/` lists the entry points; the WebSocket protocol (`/ws`) is in the repository's
+`docs/protocol.md`."""
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "TaskFlow Pro API",
-    "DESCRIPTION": "Team tasks with instant notifications. WebSocket protocol: see README.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI from /static/ (the sidecar's pinned copy): the docs work offline, and no page
+    # of ours loads code from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Two `role` fields with different choice sets need names of their own.
     "ENUM_NAME_OVERRIDES": {
         "TeamRoleEnum": "taskflow_core.teams.models.Role",
@@ -186,6 +226,9 @@ TASKFLOW_EMAIL_BACKOFF_SECONDS = float(os.environ.get("TASKFLOW_EMAIL_BACKOFF_SE
 TASKFLOW_EMAIL_BACKOFF_MAX_SECONDS = float(
     os.environ.get("TASKFLOW_EMAIL_BACKOFF_MAX_SECONDS") or 600
 )
+# At most CAP emails queued to one address per WINDOW (a flood of assignments, say); 0 = no cap.
+TASKFLOW_EMAIL_RECIPIENT_CAP = env_int("TASKFLOW_EMAIL_RECIPIENT_CAP", 5)
+TASKFLOW_EMAIL_RECIPIENT_WINDOW_SECONDS = env_int("TASKFLOW_EMAIL_RECIPIENT_WINDOW_SECONDS", 600)
 # A pending email whose next attempt is this late lost its broker message: queue it again.
 TASKFLOW_EMAIL_REQUEUE_AFTER_SECONDS = env_int("TASKFLOW_EMAIL_REQUEUE_AFTER_SECONDS", 300)
 

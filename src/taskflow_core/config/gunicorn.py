@@ -1,0 +1,42 @@
+"""gunicorn settings for the core, the same wherever it runs (`make run`, the Docker image,
+tests, benchmarks): `gunicorn -c python:taskflow_core.config.gunicorn taskflow_core.config.wsgi`.
+
+The access log is one line per request with the path only (`%(U)s`: no query string, so no
+secret a client put there reaches the log), and every control or non-printable character in
+it escaped: gunicorn writes the URL-decoded path as it is, so `/%0d%0aFAKE` would forge a log
+line and `%1b[...` would drive the terminal of whoever reads the log.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(L)ss'
+# The default control socket is one per user ($HOME/.gunicorn): two stacks would clash.
+control_socket_disable = True
+
+# C0 controls, DEL and C1 controls (PATH_INFO holds bytes as latin-1 characters), and the
+# quote and backslash that delimit the logged request.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f"\\]')
+
+
+def log_safe(text: str) -> str:
+    """`text` with every unsafe character as a visible `\\xNN` escape."""
+    return _UNSAFE.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+class SafeAccessLogger(Logger):
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> Any:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        return {
+            key: log_safe(value) if isinstance(value, str) else value
+            for key, value in atoms.items()
+        }
+
+
+logger_class = SafeAccessLogger

@@ -1,0 +1,1 @@
+# identity keeps no tables of its own: it works on `accounts.User` (docs/architecture.md).
