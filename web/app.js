@@ -32,11 +32,15 @@ client.on("status", (status) => {
   live.textContent = LIVE_TEXT[status];
 });
 for (const name of ["task.created", "task.updated", "task.deleted"]) client.on(name, (frame) => board.apply(frame));
+for (const name of ["comment.created", "comment.updated", "comment.deleted"]) {
+  client.on(name, (frame) => board.comments.apply(frame));
+}
 client.on("notification.created", (frame) => inbox.add(frame.data.notification));
 client.on("resync", () => {
   // The server could not replay what we missed: read the current state again.
   inbox.refetch().catch(reportError);
   if (board.team) board.refetch().catch(reportError);
+  board.comments.refetch();
 });
 client.on("signedout", ({ reason }) => {
   me = null;
@@ -138,6 +142,7 @@ function renderTeams() {
 
 async function start() {
   me = await client.request("/api/v1/users/me/");
+  board.me = me;
   $("#whoami").textContent = me.username;
   teams = await client.list("/api/v1/teams/?page_size=200");
   client.connect();

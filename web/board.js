@@ -1,5 +1,6 @@
 // The board: one column per status, cards kept up to date from REST answers and live events.
 import { ApiError } from "./taskflow-client.js";
+import { Comments } from "./comments.js";
 import { $, formatDateTime, formatShortDate, fromLocalInput, h, options, showError, toLocalInput } from "./dom.js";
 
 export const STATUSES = [
@@ -35,6 +36,7 @@ export class Board {
     this.deleted = new Set(); // ids deleted while a list was loading: never resurrected
     this.members = new Map(); // user id → username
     this.editing = null; // { id, version } of the task in the dialog
+    this.me = null; // {id, username}: set by the app once signed in
     this.root = $("#board");
     this.columns = new Map(
       STATUSES.map(([status, title]) => {
@@ -51,6 +53,7 @@ export class Board {
     );
     this.root.replaceChildren(...[...this.columns.values()].map(({ column }) => column));
     this.#bindForms();
+    this.comments = new Comments(client, this);
   }
 
   // ---- data -----------------------------------------------------------------------------
@@ -296,6 +299,7 @@ export class Board {
     this.#fillEditor(task);
     $("#task-dialog").showModal();
     $("#edit-title").focus();
+    this.comments.open(task);
   }
 
   #fillEditor(task) {

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image, ImageChops
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from taskflow_core.accounts.models import User
 from taskflow_core.teams.models import Team
@@ -230,6 +230,72 @@ def test_a_long_description_that_arrived_by_event_is_edited_whole(
     with api(web_gateway, crew.alice) as client:
         saved = client.get(f"/api/v1/tasks/{task['id']}/").json()
     assert saved["description"] == long_text + " the end"
+
+
+def open_task(page: Page, title: str) -> Locator:
+    page.get_by_role("button", name=title).click()
+    dialog = page.get_by_role("dialog", name="Edit task")
+    expect(dialog.get_by_label("Title")).to_have_value(title)
+    return dialog
+
+
+def test_a_mention_in_a_comment_reaches_the_mentioned_live_and_edits_show_as_edited(
+    web_gateway: RunningGateway, new_page: NewPage, crew: Crew
+) -> None:
+    with api(web_gateway, crew.alice) as client:
+        create_task(client, crew.team, title="Plan the release")
+    alice = open_board(new_page, web_gateway, crew.alice, crew.team)
+    bob = open_board(new_page, web_gateway, crew.bob, crew.team)
+    alice_dialog = open_task(alice, "Plan the release")
+    bob_dialog = open_task(bob, "Plan the release")
+    expect(bob_dialog.locator("#comment-list")).to_contain_text("No comments yet.")
+
+    # Alice writes with the keyboard: Ctrl+Enter sends.
+    alice_dialog.get_by_label("Add a comment").fill(
+        "@bob can you review the notes? Thanks, bob@home"
+    )
+    alice_dialog.get_by_label("Add a comment").press("Control+Enter")
+    expect(alice_dialog.get_by_label("Add a comment")).to_have_value("")
+
+    comment = bob_dialog.locator(".comment", has_text="can you review the notes?")
+    expect(comment).to_be_visible()
+    expect(comment.locator("mark.mention")).to_have_text(["@bob"])  # not "bob@home"
+    expect(comment).to_contain_text("alice")
+    expect(comment.get_by_role("button", name="Edit comment")).to_have_count(0)  # not Bob's
+    expect(comment.get_by_role("button", name="Delete comment")).to_have_count(0)
+    toast = bob.locator(".toast", has_text='alice mentioned you in a comment on "Plan the release"')
+    expect(toast).to_be_visible()
+    expect(bob_dialog.get_by_role("button", name="Watching")).to_have_attribute(
+        "aria-pressed", "true"
+    )  # the mentioned become watchers
+
+    bob_dialog.get_by_label("Add a comment").fill("Will do @alice")
+    bob_dialog.get_by_role("button", name="Comment", exact=True).click()
+    bobs = alice_dialog.locator(".comment", has_text="Will do")
+    expect(bobs.locator("mark.mention")).to_have_text(["@alice"])
+    expect(bobs).not_to_contain_text("edited")
+
+    mine = bob_dialog.locator(".comment", has_text="Will do")
+    mine.get_by_role("button", name="Edit comment").click()
+    editor = bob_dialog.get_by_label("Edit your comment")  # the text is in the box now
+    expect(editor).to_be_focused()
+    expect(editor).to_have_value("Will do @alice")
+    editor.fill("Will do by Friday, @alice")
+    bob_dialog.get_by_role("button", name="Save comment").click()
+    expect(mine).to_contain_text("edited")
+    expect(bobs).to_contain_text("Will do by Friday")
+    expect(bobs.locator(".edited")).to_have_text("edited")
+
+    # The team owner may delete anyone's comment; it leaves Bob's dialog live too.
+    bobs.get_by_role("button", name="Delete comment").click()
+    expect(bob_dialog.locator(".comment")).to_have_count(1)
+    expect(bob_dialog.locator("#comment-list")).not_to_contain_text("Will do")
+
+    # Unwatching is remembered by the server: the button says so once it answered.
+    bob_dialog.get_by_role("button", name="Watching").click()
+    expect(bob_dialog.locator("#watch-toggle")).to_have_attribute("aria-pressed", "false")
+    assert_not_reloaded(alice)
+    assert_not_reloaded(bob)
 
 
 def test_the_board_is_tidy_on_a_desktop_and_a_phone(
