@@ -10,7 +10,7 @@ LOCAL := $(if $(TASKFLOW_ENV_READY),,$(BIN)/python -m taskflow_local exec --)
 export PYTHONPATH := $(CURDIR)/src
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test checks lint typecheck contracts jstest pytest coverage bench bench-full demo superuser docker-env docker-test install install-test install-bench clean
+.PHONY: run stop test checks lint typecheck contracts jstest pytest coverage bench bench-full demo superuser docker-env docker-test install install-test install-bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -43,6 +43,10 @@ install-bench: $(firstword $(wildcard $(VENV)/.installed-test) $(VENV)/.installe
 
 run: install
 	$(LOCAL) $(BIN)/python -m taskflow_local.stack
+
+# Stops the `make run` stack started from this checkout (in another terminal, or a closed one).
+stop: install
+	$(BIN)/python -m taskflow_local stop
 
 # With `make run` going in another terminal: two users, a team, a task, a notification on a socket.
 demo: install

@@ -202,8 +202,8 @@ async def wait_for_message(
 
 
 async def open_authenticated(host: str, port: int, token: str, path: str = "/ws") -> WsClient:
-    """Connect, send the auth frame (docs/protocol.md) and wait for `ready`; callers bound the
-    time."""
+    """Connect, send the auth frame (docs/protocol.md) and wait for `ready` (callers bound the
+    time)."""
     client = await connect(host, port, path)
     client.send_json({"type": "auth", "token": token, "last_event_id": None})
     ready = await wait_for_message(client, lambda message: True, 60.0)

@@ -16,9 +16,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+
+from taskflow_local import stackfile
 
 JSON = dict[str, Any]
 
@@ -152,9 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ws-url", help="WebSocket URL, e.g. ws://127.0.0.1:8080/ws")
     parser.add_argument("--timeout", type=float, default=10.0)
     args = parser.parse_args(argv)
+    running = stackfile.read(Path(os.environ.get("TASKFLOW_HOME", ".taskflow")).resolve())
     try:
         if args.base_url and args.ws_url:
             base, ws_url = args.base_url.rstrip("/"), args.ws_url
+        elif running is not None:
+            # The stack `make run` started from this checkout says where it answers.
+            base, ws_url = running.base_url, running.ws_url
         else:
             base, ws_url = locate(args.gateway_port, args.api_port, args.realtime_port)
         asyncio.run(run(base, ws_url, args.timeout))

@@ -2,8 +2,10 @@
 
 Runs inside `python -m taskflow_local exec`, which has already provided the secrets and (when no
 URLs are configured) the embedded PostgreSQL and Redis; those stop after this process returns.
-honcho starts each process in its own process group and, on SIGINT/SIGTERM or when any process
-dies, terminates every group (SIGKILL after a grace period), so nothing outlives `make run`.
+honcho starts each process in its own process group and, on SIGINT/SIGTERM/SIGHUP or when any
+process dies, terminates every group (SIGKILL after a grace period), so nothing outlives
+`make run` (taskflow_local.supervision). `.taskflow/stack.json` says where the stack answers
+while it runs (taskflow_local.stackfile), for `make demo` and `make stop`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,8 @@ import shlex
 import socket
 import subprocess
 import sys
-import threading
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-
-from honcho.manager import Manager
 
 from taskflow_deploy.commands import (
     beat_command,
@@ -38,6 +34,8 @@ from taskflow_deploy.gateway import (
     split_list,
     write,
 )
+from taskflow_local import readiness, stackfile
+from taskflow_local.supervision import StackManager
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,7 @@ def processes(ports: Ports, root: Path, nginx: str | None) -> dict[str, list[str
     commands: dict[str, list[str]] = {
         "core": core_command(f"127.0.0.1:{ports.api}", workers=2, threads=8),
         "relay": relay_command(),
-        "worker": worker_command(concurrency=2),
+        "worker": [*worker_command(concurrency=2), "-n", worker_node()],
         "beat": beat_command(root / "celerybeat-schedule"),
     }
     for index, port in enumerate(ports.realtime, start=1):
@@ -126,33 +124,52 @@ def banner(ports: Ports, nginx: str | None) -> str:
             *lines,
             "  Create an admin user: `make superuser` (in another terminal, while this runs)",
             "  Watch a notification arrive: `make demo`",
-            "  Stop everything: Ctrl-C",
+            "  Stop everything: Ctrl-C here, or `make stop` in another terminal",
             "",
         ]
     )
 
 
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (fixed http URL)
-            return int(response.status) == 200
-    except (urllib.error.URLError, OSError):
-        return False
+def worker_node(pid: int | None = None) -> str:
+    """The Celery worker's node name, so readiness pings this stack's worker and no other."""
+    return f"taskflow-{pid or os.getpid()}@{socket.gethostname()}"
 
 
-def announce_when_ready(urls: list[str], message: str, timeout: float = 180.0) -> None:
-    """Say once that every health check answers, so the user knows when to start."""
+def endpoints(ports: Ports, nginx: str | None) -> tuple[str, str]:
+    """The API base and the WebSocket URL a client uses: the gateway's, else the services'."""
+    if nginx is not None:
+        return f"http://127.0.0.1:{ports.gateway}", f"ws://127.0.0.1:{ports.gateway}/ws"
+    return f"http://127.0.0.1:{ports.api}", f"ws://127.0.0.1:{ports.realtime[0]}/ws"
 
-    def wait() -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if all(healthy(url) for url in urls):
-                print(message, flush=True)
-                return
-            time.sleep(1)
-        print(f"Not healthy after {timeout:.0f}s: {' '.join(urls)}; see the log above.", flush=True)
 
-    threading.Thread(target=wait, name="announce-ready", daemon=True).start()
+def readiness_checks(ports: Ports, nginx: str | None) -> dict[str, readiness.Check]:
+    """Every process that answers requests, and the worker through the broker."""
+    checks = {"core": readiness.http_ok(f"http://127.0.0.1:{ports.api}/api/v1/health/")}
+    for port in ports.realtime:
+        checks[f"realtime :{port}"] = readiness.http_ok(f"http://127.0.0.1:{port}/health")
+    if nginx is not None:
+        base = f"http://127.0.0.1:{ports.gateway}"
+        checks["gateway"] = readiness.http_ok(f"{base}/api/v1/health/")
+        checks["gateway /ws route"] = readiness.http_ok(f"{base}/realtime/health")
+    broker = os.environ.get("CELERY_BROKER_URL") or os.environ["REDIS_URL"]
+    checks["celery worker"] = readiness.celery_worker_answers(broker, worker_node())
+    return checks
+
+
+def ready_banner(ports: Ports, nginx: str | None) -> str:
+    base, ws_url = endpoints(ports, nginx)
+    return readiness.boxed(
+        [
+            "TaskFlow Pro is ready: every process answers.",
+            "",
+            f"API docs   {base}/api/docs/",
+            f"API        {base}/api/v1/",
+            f"WebSocket  {ws_url}",
+            "",
+            "Next, in another terminal: `make demo`, `make superuser`.",
+            "Stop: Ctrl-C here, or `make stop` in another terminal.",
+        ]
+    )
 
 
 def prepare(root: Path) -> None:
@@ -170,6 +187,9 @@ def ports_in_use(ports: Ports, with_gateway: bool) -> list[int]:
     taken = []
     for port in wanted:
         with socket.socket() as probe:
+            # As the servers themselves bind: a port whose last connections linger in TIME_WAIT
+            # (right after a Ctrl-C) is free for them, and must not be reported as taken.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
@@ -183,9 +203,15 @@ def main() -> int:
     nginx = nginx_binary()
     taken = ports_in_use(ports, nginx is not None)
     if taken:
+        running = stackfile.read(root)
+        owner = (
+            f"the stack at {running.base_url} (pid {running.pid}) holds them: `make stop` stops it"
+            if running is not None
+            else "another program holds them"
+        )
         print(
-            f"Port(s) {', '.join(map(str, taken))} already in use (another `make run`?). Stop it,"
-            " or choose others: TASKFLOW_API_PORT, TASKFLOW_REALTIME_PORT, TASKFLOW_GATEWAY_PORT.",
+            f"Port(s) {', '.join(map(str, taken))} already in use: {owner}. Or choose others:"
+            " TASKFLOW_API_PORT, TASKFLOW_REALTIME_PORT, TASKFLOW_GATEWAY_PORT.",
             flush=True,
         )
         return 1
@@ -196,22 +222,25 @@ def main() -> int:
         return error.returncode or 1
     if nginx is not None:
         write(gateway_for(ports, root))
-    manager = Manager()
+    manager = StackManager(hangup_log=root / "logs" / "run-after-hangup.log")
     for name, command in processes(ports, root, nginx).items():
         manager.add_process(name, f"exec {shlex.join(command)}", env=environment_for(name))
     print(banner(ports, nginx), flush=True)
-    entry = f"127.0.0.1:{ports.gateway}" if nginx else f"127.0.0.1:{ports.api}"
-    realtime_health = (
-        f"http://{entry}/realtime/health"
-        if nginx
-        else f"http://127.0.0.1:{ports.realtime[0]}/health"
+    base, ws_url = endpoints(ports, nginx)
+    record = stackfile.StackRecord.for_this_process(
+        base_url=base,
+        ws_url=ws_url,
+        ports={"api": ports.api, "realtime": ports.realtime[0], "gateway": ports.gateway},
     )
-    announce_when_ready(
-        [f"http://{entry}/api/v1/health/", realtime_health],
-        f"TaskFlow Pro is ready: http://{entry}/api/docs/",
-    )
-    manager.loop()
-    return int(manager.returncode or 0)
+    stackfile.write(root, record)
+    readiness.announce_when_ready(readiness_checks(ports, nginx), ready_banner(ports, nginx))
+    try:
+        manager.loop()
+    finally:
+        stackfile.remove(root, os.getpid())
+    if manager.stop_signal is not None:
+        print("TaskFlow Pro stopped.", flush=True)
+    return manager.exit_status
 
 
 if __name__ == "__main__":

@@ -13,6 +13,10 @@ class InvalidToken(Exception):
     """Bad signature, wrong algorithm, expired, not an access token, or malformed."""
 
 
+class ExpiredToken(InvalidToken):
+    """A genuine access token past its `exp`: the client should refresh it."""
+
+
 @dataclass(frozen=True, slots=True)
 class AccessClaims:
     user_id: int
@@ -35,6 +39,8 @@ class TokenVerifier:
                 algorithms=["RS256"],
                 options={"require": ["exp", "user_id", "token_type"]},
             )
+        except jwt.ExpiredSignatureError as exc:
+            raise ExpiredToken("expired") from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken(type(exc).__name__) from exc
         if claims["token_type"] != "access":

@@ -114,11 +114,11 @@ class Connection(EagerSender):
         self._mark_closed()
         self._closer = asyncio.create_task(self._close_socket(code))
 
-    async def close(self, code: int) -> None:
+    async def close(self, code: int, reason: str = "") -> None:
         self._mark_closed()
-        await self._close_socket(code)
+        await self._close_socket(code, reason)
 
-    async def _close_socket(self, code: int) -> None:
+    async def _close_socket(self, code: int, reason: str = "") -> None:
         # The socket may already be gone (peer left, or closed by uvicorn): nothing to do then.
         with contextlib.suppress(Exception):
-            await self.websocket.close(code)
+            await self.websocket.close(code, reason)

@@ -11,28 +11,20 @@ import asyncio
 import logging
 
 from fastapi import APIRouter, WebSocket
-from pydantic import ValidationError
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocketDisconnect
 
-from taskflow_events.codec import decode_client_frame, encode_frame
-from taskflow_events.frames import AuthFrame, ReadyFrame, ResyncFrame
-from taskflow_realtime.auth import AccessClaims, InvalidToken, TokenVerifier
-from taskflow_realtime.connection import CLOSE_BAD_FRAME, CLOSE_UNAUTHORIZED, Connection
+from taskflow_events.codec import encode_frame
+from taskflow_events.frames import ReadyFrame, ResyncFrame
+from taskflow_realtime.auth import TokenVerifier
+from taskflow_realtime.client_frames import Refusal, authenticate, malformed, unauthorized
+from taskflow_realtime.connection import Connection
 from taskflow_realtime.deps import HubDep, SettingsDep, StreamDep, VerifierDep
 from taskflow_realtime.stream import EventStream
 from taskflow_realtime.stream_ids import StreamId, parse_stream_id
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
-
-
-def _authenticate(text: str, verifier: TokenVerifier) -> tuple[AuthFrame, AccessClaims] | None:
-    try:
-        frame = decode_client_frame(text)
-        return frame, verifier.verify(frame.token)
-    except (ValidationError, InvalidToken):
-        return None
 
 
 @router.websocket("/ws")
@@ -44,17 +36,20 @@ async def events_socket(
     verifier: VerifierDep,
 ) -> None:
     await websocket.accept()
+    timeout = settings.ws_auth_timeout_seconds
     try:
-        text = await asyncio.wait_for(websocket.receive_text(), settings.ws_auth_timeout_seconds)
+        message = await asyncio.wait_for(websocket.receive(), timeout)
     except TimeoutError:
-        await websocket.close(CLOSE_UNAUTHORIZED)
+        await _close_quietly(websocket, unauthorized(f"no auth frame within {timeout:g} s"))
         return
-    except (WebSocketDisconnect, RuntimeError, KeyError):  # gone, or a binary first frame
-        await _close_quietly(websocket, CLOSE_UNAUTHORIZED)
+    if message["type"] == "websocket.disconnect":
         return
-    authenticated = _authenticate(text, verifier)
-    if authenticated is None:
-        await websocket.close(CLOSE_UNAUTHORIZED)
+    text = message.get("text")
+    authenticated = (
+        authenticate(text, verifier) if text is not None else malformed("text frames only")
+    )
+    if isinstance(authenticated, Refusal):
+        await _close_quietly(websocket, authenticated)
         return
     frame, claims = authenticated
 
@@ -111,18 +106,22 @@ async def _receive(websocket: WebSocket, connection: Connection, verifier: Token
         if message["type"] == "websocket.disconnect":
             return
         text = message.get("text")
-        if text is None:
-            await connection.close(CLOSE_BAD_FRAME)
-            return
-        authenticated = _authenticate(text, verifier)
-        if authenticated is None or authenticated[1].user_id != connection.user_id:
-            await connection.close(CLOSE_UNAUTHORIZED)
+        authenticated = (
+            authenticate(text, verifier) if text is not None else malformed("text frames only")
+        )
+        if (
+            not isinstance(authenticated, Refusal)
+            and authenticated[1].user_id != connection.user_id
+        ):
+            authenticated = unauthorized("a token of another user")
+        if isinstance(authenticated, Refusal):
+            await connection.close(authenticated.code, authenticated.reason)
             return
         connection.expire_at(authenticated[1].expires_at)
 
 
-async def _close_quietly(websocket: WebSocket, code: int) -> None:
+async def _close_quietly(websocket: WebSocket, refusal: Refusal) -> None:
     try:
-        await websocket.close(code)
+        await websocket.close(refusal.code, refusal.reason)
     except (RuntimeError, WebSocketDisconnect):
         logger.debug("socket already closed")

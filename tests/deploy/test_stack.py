@@ -3,11 +3,14 @@ what each process is given, and what the user is told."""
 
 from __future__ import annotations
 
+import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
 
+from taskflow_local.readiness import celery_worker_answers
 from taskflow_local.stack import (
     Ports,
     banner,
@@ -15,6 +18,7 @@ from taskflow_local.stack import (
     gateway_for,
     ports_in_use,
     processes,
+    ready_banner,
 )
 from tests.support.processes import free_port
 
@@ -84,3 +88,56 @@ def test_ports_already_taken_are_reported_before_anything_starts() -> None:
         ports = Ports(api=free, realtime=(taken,), gateway=taken)
         assert ports_in_use(ports, with_gateway=False) == [taken]
         assert ports_in_use(ports, with_gateway=True) == [taken, taken]
+
+
+def time_wait_on(port: int) -> bool:
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == f"0100007F:{port:04X}" and fields[3] == "06":
+            return True
+    return False
+
+
+def test_a_port_in_time_wait_is_free_but_a_listened_one_is_taken() -> None:
+    """Right after a Ctrl-C the servers' closed connections linger in TIME_WAIT; the servers
+    bind with SO_REUSEADDR and can listen again at once, so the probe must not refuse."""
+    port = free_port()
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", port))
+        server.listen()
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the server closes first: its end goes to TIME_WAIT
+        client.recv(1)
+        client.close()
+    assert time_wait_on(port)
+    free = Ports(api=port, realtime=(free_port(),), gateway=free_port())
+    assert ports_in_use(free, with_gateway=True) == []
+
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+        listener.bind(("127.0.0.1", port))
+        listener.listen()
+        assert ports_in_use(free, with_gateway=True) == [port]
+
+
+def test_the_ready_banner_is_a_box_with_where_to_go_and_how_to_stop() -> None:
+    text = ready_banner(Ports(api=8000, realtime=(8001,), gateway=8080), "/usr/sbin/nginx")
+    lines = text.strip().splitlines()
+    assert lines[0] == lines[-1]
+    assert set(lines[0]) == {"+", "="}
+    assert all(line.startswith("|") and line.endswith("|") for line in lines[1:-1])
+    assert len({len(line) for line in lines}) == 1
+    body = "\n".join(lines)
+    assert "TaskFlow Pro is ready: every process answers." in body
+    assert "http://127.0.0.1:8080/api/docs/" in body
+    assert "`make stop`" in body
+
+
+def test_the_worker_check_fails_until_that_worker_answers() -> None:
+    """No worker of that name on the broker: not ready (and the check returns within seconds)."""
+    check = celery_worker_answers(os.environ["REDIS_URL"], "taskflow-0@nowhere")
+    started = time.monotonic()
+    assert check() is False
+    assert time.monotonic() - started < 15

@@ -47,8 +47,11 @@ class SocketClient:
             return
         raise AssertionError(f"expected nothing, received {frame!r}")
 
-    def expect_close(self, code: int, timeout: float = 20.0) -> None:
-        """Read until the server closes the socket; it must close with `code`."""
+    def send_bytes(self, data: bytes) -> None:
+        self.ws.send(data)
+
+    def expect_close(self, code: int, timeout: float = 20.0, reason: str | None = None) -> None:
+        """Read until the server closes the socket; it must close with `code` (and `reason`)."""
         deadline = time.monotonic() + timeout
         closed: ConnectionClosed | None = None
         while closed is None:
@@ -58,6 +61,8 @@ class SocketClient:
                 closed = exc
         assert closed.rcvd is not None, f"closed without a close frame: {closed!r}"
         assert closed.rcvd.code == code, closed.rcvd
+        if reason is not None:
+            assert closed.rcvd.reason == reason, closed.rcvd
 
     def close(self) -> None:
         self.ws.close()

@@ -1,4 +1,6 @@
-"""Socket authentication: only a valid access token opens the event feed; anything else 4401."""
+"""Socket authentication: only a valid access token opens the event feed. A missing, bad or
+expired token closes with 4401; a frame that breaks the protocol closes with 4400, with a reason
+saying what is wrong (so that a client does not take its bug for an expired session)."""
 
 from __future__ import annotations
 
@@ -87,10 +89,52 @@ def test_bad_tokens_are_closed_with_4401(realtime: Realtime, alice: User, bob: U
         with realtime.client() as client:
             client.send({"type": "auth", "token": token, "last_event_id": None})
             client.expect_close(4401)
-    for frame in ['{"type": "hello"}', "{not json", '{"type": "auth"}']:
+    with realtime.client() as client:
+        client.send('{"type": "auth"}')
+        client.expect_close(4401, reason="missing token")
+    with realtime.client() as client:
+        client.send({"type": "auth", "token": "not-a-jwt", "last_event_id": None})
+        client.expect_close(4401, reason="invalid token")
+    with realtime.client() as client:
+        expired = access_token(alice, lifetime=timedelta(seconds=-30))
+        client.send({"type": "auth", "token": expired, "last_event_id": None})
+        client.expect_close(4401, reason="token expired")
+    assert realtime.health().json()["connections"] == 0
+
+
+def malformed_frames(token: str) -> dict[str, str]:
+    """A first frame that breaks the protocol, with a valid token where one fits, and the
+    reason the server gives."""
+    auth = {"type": "auth", "token": token, "last_event_id": None}
+    return {
+        "{not json": "not JSON",
+        "[1, 2]": 'expected a JSON object: {"type": "auth", "token": ...}',
+        json.dumps({**auth, "type": "subscribe"}): 'unknown frame type: only "auth" is accepted',
+        json.dumps({"type": "hello"}): 'unknown frame type: only "auth" is accepted',
+        json.dumps({**auth, "room": "general"}): "unknown field 'room'",
+        json.dumps({**auth, "last_event_id": 42}): (
+            "last_event_id must be a string (an event id) or null"
+        ),
+        json.dumps({**auth, "token": 123}): "token: Input should be a valid string",
+    }
+
+
+@pytest.mark.integration
+def test_malformed_frames_are_closed_with_4400_and_a_reason(
+    realtime: Realtime, alice: User
+) -> None:
+    for frame, reason in malformed_frames(access_token(alice)).items():
         with realtime.client() as client:
             client.send(frame)
-            client.expect_close(4401)
+            client.expect_close(4400, reason=reason)
+    with realtime.client() as client:
+        client.send_bytes(b'{"type": "auth"}')
+        client.expect_close(4400, reason="text frames only")
+    # After `ready` too: a broken frame is 4400, a token of another user 4401.
+    with realtime.client() as client:
+        client.auth(access_token(alice))
+        client.send({"type": "auth", "token": access_token(alice), "last_event_id": 7})
+        client.expect_close(4400, reason="last_event_id must be a string (an event id) or null")
     assert realtime.health().json()["connections"] == 0
 
 
@@ -100,7 +144,7 @@ def test_no_auth_frame_in_time_is_closed_with_4401(
 ) -> None:
     realtime = start_realtime(TASKFLOW_WS_AUTH_TIMEOUT_SECONDS="1")
     with realtime.client() as client:
-        client.expect_close(4401, timeout=20)
+        client.expect_close(4401, timeout=20, reason="no auth frame within 1 s")
 
 
 @pytest.mark.integration
@@ -124,4 +168,4 @@ def test_a_refresh_for_another_user_is_refused(realtime: Realtime, alice: User, 
     with realtime.client() as client:
         client.auth(access_token(alice))
         client.send({"type": "auth", "token": access_token(bob), "last_event_id": None})
-        client.expect_close(4401)
+        client.expect_close(4401, reason="a token of another user")

@@ -222,19 +222,11 @@ def test_an_id_that_cannot_be_caught_up_from_gets_resync_then_live_events(
     run(scenario)
 
 
-@pytest.mark.parametrize(
-    "first_frame",
-    [
-        "not json",
-        '{"type": "auth", "token": "not-a-jwt"}',
-        '{"type": "hello"}',
-    ],
-)
-def test_a_bad_first_frame_closes_with_4401(app_env: Any, first_frame: str) -> None:
+def test_a_bad_token_closes_with_4401(app_env: Any) -> None:
     async def scenario() -> None:
         async with running_app() as app:
             socket = await AsgiSocket(app).open()
-            socket.send(first_frame)
+            socket.send('{"type": "auth", "token": "not-a-jwt"}')
             assert await socket.closed() == CLOSE_UNAUTHORIZED
             assert hub_of(app).connection_count == 0
             await socket.disconnect()
@@ -242,12 +234,25 @@ def test_a_bad_first_frame_closes_with_4401(app_env: Any, first_frame: str) -> N
     run(scenario)
 
 
-def test_a_binary_first_frame_closes_with_4401(app_env: Any) -> None:
+@pytest.mark.parametrize("first_frame", ["not json", '{"type": "hello"}'])
+def test_a_malformed_first_frame_closes_with_4400(app_env: Any, first_frame: str) -> None:
+    async def scenario() -> None:
+        async with running_app() as app:
+            socket = await AsgiSocket(app).open()
+            socket.send(first_frame)
+            assert await socket.closed() == CLOSE_BAD_FRAME
+            assert hub_of(app).connection_count == 0
+            await socket.disconnect()
+
+    run(scenario)
+
+
+def test_a_binary_first_frame_closes_with_4400(app_env: Any) -> None:
     async def scenario() -> None:
         async with running_app() as app:
             socket = await AsgiSocket(app).open()
             socket.send_bytes(b"\x00")
-            assert await socket.closed() == CLOSE_UNAUTHORIZED
+            assert await socket.closed() == CLOSE_BAD_FRAME
             await socket.disconnect()
 
     run(scenario)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.permissions import AllowAny
@@ -24,11 +24,35 @@ from taskflow_core.accounts.services import (
     token_pair_refresh,
     username_normalize,
 )
-from taskflow_core.common.openapi import error_responses
+from taskflow_core.common.openapi import ErrorDetail, error_responses
 from taskflow_core.common.throttling import LoginThrottle, RefreshThrottle
 
 # A generous bound that still keeps a hostile body from costing a long password hash.
 PASSWORD_MAX_LENGTH = 4096
+
+
+NO_ACTIVE_ACCOUNT = "No active account found with the given credentials."
+
+CREDENTIALS_REFUSED = OpenApiResponse(
+    response=ErrorDetail,
+    description="Wrong username or password, or the account is inactive: "
+    f'`{{"detail": "{NO_ACTIVE_ACCOUNT}"}}`.',
+)
+REFRESH_REFUSED = OpenApiResponse(
+    response=inline_serializer(
+        "RefreshRefused",
+        {
+            "detail": serializers.CharField(
+                help_text='Why, e.g. "Token is blacklisted" (already used, or logged out), '
+                '"Token is expired", "Token has wrong type" (an access token), "Token is invalid"'
+            ),
+            "code": serializers.ChoiceField(choices=["token_not_valid"]),
+        },
+    ),
+    description="The refresh token was already used, is revoked (logged out), expired, not a "
+    "refresh token, or not a token at all; or its account is gone or inactive: "
+    '`{"detail": "Token is blacklisted", "code": "token_not_valid"}`. Sign in again.',
+)
 
 
 class PublicAuthApi(APIView):
@@ -92,7 +116,7 @@ class TokenObtainApi(PublicAuthApi):
         operation_id="auth_token_obtain",
         summary="Sign in: trade username and password for an access and a refresh token",
         request=InputSerializer,
-        responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+        responses={200: TokenPairSerializer, **error_responses(400, 429), 401: CREDENTIALS_REFUSED},
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -105,9 +129,7 @@ class TokenObtainApi(PublicAuthApi):
             password=credentials["password"],
         )
         if not isinstance(user, User):
-            raise AuthenticationFailed(
-                "No active account found with the given credentials.", code="no_active_account"
-            )
+            raise AuthenticationFailed(NO_ACTIVE_ACCOUNT, code="no_active_account")
         pair = token_pair_issue(user=user)
         return Response(TokenPairSerializer(pair).data)
 
@@ -121,7 +143,7 @@ class TokenRefreshApi(PublicAuthApi):
         description="Each refresh token works once: the one sent is revoked and a new one "
         "returned. A used, revoked (logged out), expired or invalid token gives 401.",
         request=RefreshInputSerializer,
-        responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+        responses={200: TokenPairSerializer, **error_responses(400, 429), 401: REFRESH_REFUSED},
         auth=[],
     )
     def post(self, request: Request) -> Response:

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -18,6 +19,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
 ]
+# `make run` without nginx: the core serves /static/ itself (Swagger UI's files included), only
+# when DEBUG is on (local settings); with nginx, and in production, nginx serves them.
+urlpatterns += staticfiles_urlpatterns()
 
 # JSON, like every other API error, when no view ran at all (e.g. /api/v1/teams/abc/).
 handler400 = "taskflow_core.common.http_errors.bad_request"
