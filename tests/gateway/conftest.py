@@ -70,17 +70,24 @@ def required_nginx() -> str:
     return binary
 
 
-@pytest.fixture(scope="module")
-def core(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[str]:
-    """One gunicorn core (2 workers) on the test database; yields its host:port."""
+@contextlib.contextmanager
+def core_server(django_db_blocker: DjangoDbBlocker, **extra_env: str) -> Iterator[str]:
+    """One gunicorn core (2 workers) on the test database, with `extra_env` added to its
+    environment (e.g. `TASKFLOW_THROTTLE_LOGIN`); yields its host:port."""
     with django_db_blocker.unblock():
-        env = service_env()
+        env = service_env(**extra_env)
     port = free_port()
     args = core_command(f"127.0.0.1:{port}")
     with ServerProcess(args, env=env, port=port, startup_timeout=60):
         # Django loads lazily: the first requests on a loaded machine can take seconds.
         wait_until_ok(f"http://127.0.0.1:{port}/api/v1/health/")
         yield f"127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def core(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[str]:
+    with core_server(django_db_blocker) as address:
+        yield address
 
 
 def realtime_env(django_db_blocker: DjangoDbBlocker) -> dict[str, str]:
