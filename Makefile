@@ -10,7 +10,7 @@ LOCAL := $(if $(TASKFLOW_ENV_READY),,$(BIN)/python -m taskflow_local exec --)
 export PYTHONPATH := $(CURDIR)/src
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run stop test checks lint typecheck contracts jstest pytest coverage bench bench-full demo superuser docker-env docker-test install install-test install-bench clean
+.PHONY: drills run stop test checks lint typecheck contracts jstest pytest coverage bench bench-full demo superuser docker-env docker-test install install-test install-bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -95,6 +95,11 @@ jstest:
 
 pytest: install-test
 	$(LOCAL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Every fault drill (docs/reliability.md): real processes, real faults, minutes. `make test`
+# runs only the fast ones.
+drills: install-test
+	$(LOCAL) $(BIN)/pytest tests/reliability -m 'drill or not drill' -v $(PYTEST_ARGS)
 
 # Benchmarks P1-P6 (bench/): short mode in a few minutes; full mode holds P3's sockets 10 minutes.
 # They work in a `<database>_bench` database of their own and rewrite bench/RESULTS.md.

@@ -11,18 +11,22 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from taskflow_core.accounts.models import User
-from taskflow_core.events.publishing import publish_breaker
+from taskflow_core.common.handoff import handoff
+from taskflow_core.common.redis_guard import redis_guard
 from taskflow_core.teams.models import Membership, Role, Team
 
 PASSWORD = "a-Long-and-unusual-passphrase-42"
 
 
 @pytest.fixture(autouse=True)
-def closed_publish_breaker() -> Iterator[None]:
-    """Every test starts with after-commit publishing on, whatever a test before it broke."""
-    publish_breaker.reset()
+def closed_redis_breaker() -> Iterator[None]:
+    """Every test starts with the request path's Redis breaker closed, whatever a test before
+    it broke."""
+    redis_guard.reset()
+    handoff.reset()
     yield
-    publish_breaker.reset()
+    redis_guard.reset()
+    handoff.reset()
 
 
 @pytest.fixture

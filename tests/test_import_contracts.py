@@ -60,7 +60,7 @@ BREAKS = [
     ("events-stdlib-pydantic", "taskflow_events/events.py", "import fastapi"),
     ("events-stdlib-pydantic", "taskflow_events/frames.py", "import taskflow_realtime"),
     ("core-not-realtime-local", "taskflow_core/tasks/services.py", "import taskflow_realtime"),
-    ("core-not-realtime-local", "taskflow_core/common/health.py", "import taskflow_local"),
+    ("core-not-realtime-local", "taskflow_core/monitoring/health.py", "import taskflow_local"),
     ("core-not-realtime-local", "taskflow_core/config/wsgi.py", "import taskflow_deploy.commands"),
     ("deploy-stdlib", "taskflow_deploy/commands.py", "import django"),
     ("deploy-stdlib", "taskflow_deploy/gateway.py", "import pydantic"),

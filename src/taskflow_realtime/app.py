@@ -13,11 +13,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from taskflow_realtime import health, ws
+from taskflow_realtime import health, metrics, ws
 from taskflow_realtime.auth import TokenVerifier
 from taskflow_realtime.hub import Hub
 from taskflow_realtime.settings import get_settings
 from taskflow_realtime.stream import BLOCK_MS, EventStream
+from taskflow_realtime.transport import KeepServerProtocol
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     app = FastAPI(title="TaskFlow Pro realtime", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.add_middleware(KeepServerProtocol)  # so a stuck close can abort the transport
     app.include_router(ws.router)
     return app
 

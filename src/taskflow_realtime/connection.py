@@ -9,7 +9,6 @@ buffer (the sender task exists only while frames are waiting), which keeps their
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -18,12 +17,17 @@ from starlette.websockets import WebSocket
 
 from taskflow_realtime.eager_send import EagerSender
 from taskflow_realtime.stream_ids import StreamId
+from taskflow_realtime.transport import abort_transport, transport_open
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_BAD_FRAME = 4400
 CLOSE_TOO_SLOW = 1013  # "try again later": the client fell too far behind
+# A close frame waits behind everything the peer has not read; a peer that stopped reading
+# never gets it. After this long the TCP connection is reset instead (transport.py).
+CLOSE_DEADLINE_SECONDS = 2.0
+CLOSE_POLL_SECONDS = 0.05
 
 
 class Connection(EagerSender):
@@ -32,6 +36,7 @@ class Connection(EagerSender):
         "_closer",
         "_expiry",
         "_on_close",
+        "close_code",
         "closed",
         "user_id",
         "websocket",
@@ -49,6 +54,7 @@ class Connection(EagerSender):
         self.websocket = websocket
         self.user_id = user_id
         self.closed = False
+        self.close_code: int | None = None  # set when the server closes it
         self._on_close = on_close
         self._closer: asyncio.Task[None] | None = None
         self._expiry: asyncio.TimerHandle | None = None
@@ -80,7 +86,6 @@ class Connection(EagerSender):
         if self.closed:
             return
         if not self.push(frame):
-            logger.info("closing a socket of user %s: send queue full", self.user_id)
             self.close_soon(CLOSE_TOO_SLOW)
 
     def expire_at(self, unix_time: float) -> None:
@@ -113,14 +118,45 @@ class Connection(EagerSender):
         """Stop delivering now and close the socket in the background (callable from sync code)."""
         if self.closed:
             return
+        if code == CLOSE_TOO_SLOW:
+            logger.warning(
+                "dropping a slow socket of user %s: more than %s frames waiting",
+                self.user_id,
+                self._limit,
+            )
+        self.close_code = code
         self._mark_closed()
         self._closer = asyncio.create_task(self._close_socket(code))
 
     async def close(self, code: int, reason: str = "") -> None:
+        if not self.closed:
+            self.close_code = code
         self._mark_closed()
         await self._close_socket(code, reason)
 
     async def _close_socket(self, code: int, reason: str = "") -> None:
-        # The socket may already be gone (peer left, or closed by uvicorn): nothing to do then.
-        with contextlib.suppress(Exception):
-            await self.websocket.close(code, reason)
+        """Close with `code` within the deadline; else reset the connection, which releases
+        whatever was queued for it. The socket may already be gone (the peer left, or uvicorn
+        closed it): nothing to do then."""
+        started = asyncio.get_running_loop().time()
+        try:
+            await asyncio.wait_for(self.websocket.close(code, reason), CLOSE_DEADLINE_SECONDS)
+        except TimeoutError:
+            pass
+        except Exception:
+            logger.debug("socket of user %s already closed", self.user_id)
+        # A peer that reads answers the close at once and the connection ends; one that does
+        # not leaves it open, behind its unread data.
+        left = CLOSE_DEADLINE_SECONDS - (asyncio.get_running_loop().time() - started)
+        for _ in range(max(0, int(left / CLOSE_POLL_SECONDS))):
+            if not transport_open(self.websocket):
+                return
+            await asyncio.sleep(CLOSE_POLL_SECONDS)
+        if transport_open(self.websocket):
+            abort_transport(self.websocket)
+            logger.warning(
+                "socket of user %s did not complete its close (%s) within %.0fs: reset",
+                self.user_id,
+                code,
+                CLOSE_DEADLINE_SECONDS,
+            )

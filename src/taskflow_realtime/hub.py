@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from taskflow_events.codec import encode_frame, event_frame
 from taskflow_events.frames import ResyncFrame
-from taskflow_realtime.connection import Connection
+from taskflow_realtime.connection import CLOSE_TOO_SLOW, Connection
+from taskflow_realtime.metrics import RealtimeMetrics
 from taskflow_realtime.stream_ids import StreamId
 
 
@@ -12,6 +13,7 @@ class Hub:
     def __init__(self) -> None:
         self._by_user: dict[int, set[Connection]] = {}
         self.connection_count = 0
+        self.metrics = RealtimeMetrics(open_sockets=lambda: self.connection_count)
 
     def add(self, connection: Connection) -> None:
         self._by_user.setdefault(connection.user_id, set()).add(connection)
@@ -23,6 +25,8 @@ class Hub:
             return
         sockets.discard(connection)
         self.connection_count -= 1
+        if connection.close_code == CLOSE_TOO_SLOW:
+            self.metrics.dropped_slow.inc()
         if not sockets:
             del self._by_user[connection.user_id]
 

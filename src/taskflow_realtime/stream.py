@@ -225,6 +225,7 @@ class EventStream:
                             logger.error("skipping malformed stream entry %s", raw_id)
                 delay = 0.1
             except redis_errors.RedisError as exc:
+                hub.metrics.stream_errors.inc()
                 logger.warning("event stream unreachable (%s); retrying in %.1fs", exc, delay)
                 reconnected = True
                 await asyncio.sleep(delay)

@@ -20,6 +20,7 @@ from taskflow_realtime.auth import TokenVerifier
 from taskflow_realtime.client_frames import Refusal, authenticate, malformed, unauthorized
 from taskflow_realtime.connection import Connection
 from taskflow_realtime.deps import HubDep, SettingsDep, StreamDep, VerifierDep
+from taskflow_realtime.metrics import RealtimeMetrics
 from taskflow_realtime.stream import EntryGone, EventStream
 from taskflow_realtime.stream_ids import StreamId, parse_stream_id
 
@@ -60,7 +61,9 @@ async def events_socket(
     connection.expire_at(claims.expires_at)
     try:
         await websocket.send_text(encode_frame(ReadyFrame(user=claims.user_id)))
-        replayed_up_to = await _replay(websocket, stream, claims.user_id, frame.last_event_id)
+        replayed_up_to = await _replay(
+            websocket, stream, claims.user_id, frame.last_event_id, hub.metrics
+        )
         connection.go_live(replayed_up_to)
         await _receive(websocket, connection, verifier)
     except WebSocketDisconnect:
@@ -70,7 +73,11 @@ async def events_socket(
 
 
 async def _replay(
-    websocket: WebSocket, stream: EventStream, user_id: int, last_event_id: str | None
+    websocket: WebSocket,
+    stream: EventStream,
+    user_id: int,
+    last_event_id: str | None,
+    metrics: RealtimeMetrics,
 ) -> StreamId | None:
     """Send the user's events after `last_event_id` (or `resync`); the last id sent."""
     if last_event_id is None:
@@ -86,8 +93,10 @@ async def _replay(
         logger.warning("cannot check the replay window (%s); asking the client to resync", exc)
         replayable = False
     if after is None or not replayable:
+        metrics.resyncs.inc()
         await _resync(websocket, stream)
         return None
+    metrics.replays.inc()
     last = after
     try:
         async for stream_id, frame in stream.replay(user_id, after):
@@ -97,6 +106,7 @@ async def _replay(
         # Redis went away, or trimmed an entry, mid-replay: what was sent is in order; the
         # client fills the rest from the REST API, and live events go on.
         logger.warning("replay interrupted (%r); asking the client to resync", exc)
+        metrics.resyncs.inc()
         await _resync(websocket, stream)
     return last
 

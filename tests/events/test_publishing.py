@@ -13,11 +13,10 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from taskflow_core.accounts.models import User
+from taskflow_core.common.redis_guard import redis_guard
 from taskflow_core.events.models import OutboxEvent
 from taskflow_core.events.publishing import (
-    SUSPEND_AFTER_FAILURE_SECONDS,
     outbox_event_publish,
-    publish_breaker,
 )
 from taskflow_core.events.relay import OutboxRelay
 from taskflow_core.tasks.services import task_create, task_update
@@ -185,7 +184,7 @@ def test_after_a_failed_publish_requests_skip_redis_until_the_breaker_closes(
     alice: User,
 ) -> None:
     now = [1000.0]
-    monkeypatch.setattr(publish_breaker, "clock", lambda: now[0])
+    monkeypatch.setattr(redis_guard.breaker, "clock", lambda: now[0])
     working_url = settings.REDIS_URL
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     task_create(team=team, actor=alice, title="during the outage")
@@ -195,7 +194,7 @@ def test_after_a_failed_publish_requests_skip_redis_until_the_breaker_closes(
     assert stream_redis.xlen(event_stream) == 0  # left to the relay
     assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 2
 
-    now[0] += SUSPEND_AFTER_FAILURE_SECONDS
+    now[0] += settings.TASKFLOW_REQUEST_REDIS_SUSPEND_MS / 1000
     published = task_create(team=team, actor=alice, title="after the window")
     assert [event["data"] for _, _, event in stream_events(stream_redis, event_stream)] == [
         {"task": OutboxEvent.objects.get(data__task__id=published.pk).data["task"]}

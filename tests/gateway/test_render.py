@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from taskflow_core.config import gunicorn as gunicorn_config
+from taskflow_deploy.commands import CORE_GUNICORN_CONFIG, core_command
 from taskflow_deploy.gateway import Gateway, nginx_binary, render, write
+from tests.support.processes import REPO
 
 
 def gateway(tmp_path: Path, **overrides: object) -> Gateway:
@@ -62,3 +66,18 @@ def test_values_that_would_change_the_config_are_refused(
 def test_paths_that_would_need_quoting_are_refused(tmp_path: Path, path: str) -> None:
     with pytest.raises(ValueError, match="nginx paths"):
         render(gateway(tmp_path, static_root=Path(path)))
+
+
+def test_gunicorn_keeps_idle_connections_longer_than_nginx_does(tmp_path: Path) -> None:
+    """Else gunicorn may close an idle upstream connection just as nginx reuses it: a 502
+    "Connection reset by peer while reading response header" (docs/reliability.md)."""
+    conf = render(gateway(tmp_path))
+    upstream = re.search(r"upstream core \{[^}]*\}", conf)
+    assert upstream is not None
+    nginx_idle = re.search(r"keepalive_timeout (\d+)s;", upstream.group())
+    assert nginx_idle is not None
+    assert gunicorn_config.keepalive > int(nginx_idle.group(1))
+    # Every way the core runs reads that config: make run, the tests, the image.
+    assert core_command("127.0.0.1:8000")[3:5] == ["-c", CORE_GUNICORN_CONFIG]
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
+    assert f'"-c", "{CORE_GUNICORN_CONFIG}"' in dockerfile

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable
 
+import httpx
 import pytest
 from websockets.client import ClientProtocol
 from websockets.protocol import State
@@ -64,5 +66,50 @@ def test_a_client_that_never_reads_does_not_hold_up_the_others(
             task_create(team=team, actor=bob, title="after")
             [frame] = reader.events(1)
             assert frame["data"]["task"]["title"] == "after"
+        finally:
+            stalled.close()
+
+
+def tcp_state(sock: socket.socket) -> int:
+    """The kernel's TCP state of `sock` (struct tcp_info's first byte; 1 = ESTABLISHED)."""
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+
+
+TCP_ESTABLISHED = 1
+TCP_CLOSE = 7
+
+
+def test_a_dropped_slow_socket_is_closed_on_the_wire_within_a_deadline(
+    start_realtime: Callable[..., Realtime], team: Team, alice: User, bob: User
+) -> None:
+    """The close frame of a socket that stopped reading waits behind megabytes it will never
+    read; the server resets the connection instead of keeping it (and its buffers) open."""
+    realtime = start_realtime(TASKFLOW_WS_SEND_QUEUE_SIZE="4")
+    description = "x" * 20_000  # the longest a description may be
+    with realtime.client() as reader:
+        reader.auth(access_token(bob))
+        stalled = never_reading_socket(realtime.port, access_token(alice))
+        try:
+            realtime.wait_for_connections(2)
+            sent = 0
+            while realtime.health().json()["connections"] == 2:
+                assert sent < 400, "the stalled socket was never dropped"
+                task_create(team=team, actor=bob, title=f"t{sent}", description=description)
+                reader.events(1)
+                sent += 1
+            dropped_at = time.monotonic()
+            while tcp_state(stalled) == TCP_ESTABLISHED:  # never read: only a reset ends it
+                assert time.monotonic() - dropped_at < 30, "the TCP connection stayed open"
+                time.sleep(0.1)
+            # A reset (TCP_CLOSE), not a FIN queued behind the unread data (CLOSE_WAIT).
+            assert tcp_state(stalled) == TCP_CLOSE
+            task_create(team=team, actor=bob, title="after")
+            assert reader.events(1)[0]["data"]["task"]["title"] == "after"
+            metrics = httpx.get(f"http://127.0.0.1:{realtime.port}/metrics", timeout=10).text
+            assert "taskflow_ws_dropped_slow_sockets_total 1.0" in metrics
+            assert "taskflow_ws_open_sockets 1.0" in metrics
+            log = realtime.process.output()
+            assert "dropping a slow socket" in log
+            assert "did not complete its close (1013) within 2s: reset" in log
         finally:
             stalled.close()

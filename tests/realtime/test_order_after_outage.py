@@ -12,8 +12,8 @@ import pytest
 from pytest_django.fixtures import Settings
 
 from taskflow_core.accounts.models import User
+from taskflow_core.common.redis_guard import redis_guard
 from taskflow_core.events.models import OutboxEvent
-from taskflow_core.events.publishing import publish_breaker
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Team
 from tests.realtime.conftest import Realtime, access_token
@@ -46,7 +46,7 @@ def test_a_task_s_events_keep_their_order_across_an_outage(
 
             own_redis.start()
             # The request right after Redis is back does try Redis (no failure to remember).
-            publish_breaker.reset()
+            redis_guard.reset()
             task_update(task_id=task.pk, actor=alice, data={"title": "v5"})
 
             frames: list[dict[str, Any]] = []

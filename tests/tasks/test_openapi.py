@@ -47,15 +47,15 @@ def parameters(op: dict[str, Any]) -> set[tuple[str, str]]:
     ("path", "method", "codes"),
     [
         ("tasks/", "get", {"200", "400", "401", "404"}),
-        ("tasks/", "post", {"201", "400", "401"}),
+        ("tasks/", "post", {"201", "400", "401", "409", "422"}),
         ("tasks/{task_id}/", "get", {"200", "401", "404"}),
         ("tasks/{task_id}/", "patch", {"200", "400", "401", "404", "412"}),
         ("tasks/{task_id}/", "delete", {"204", "401", "403", "404"}),
         ("tasks/{task_id}/activity/", "get", {"200", "401", "404"}),
         ("notifications/", "get", {"200", "400", "401", "404"}),
         ("notifications/unread-count/", "get", {"200", "401"}),
-        ("notifications/{notification_id}/read/", "post", {"200", "401", "404"}),
-        ("notifications/read-all/", "post", {"200", "401"}),
+        ("notifications/{notification_id}/read/", "post", {"200", "401", "404", "409", "422"}),
+        ("notifications/read-all/", "post", {"200", "401", "409", "422"}),
     ],
 )
 def test_every_endpoint_lists_its_responses(

@@ -1,9 +1,5 @@
 from django.urls import path
 
-from taskflow_core.common.health import HealthApi
 from taskflow_core.common.index import ApiIndexApi
 
-urlpatterns = [
-    path("", ApiIndexApi.as_view(), name="api-index"),
-    path("health/", HealthApi.as_view(), name="health"),
-]
+urlpatterns = [path("", ApiIndexApi.as_view(), name="api-index")]

@@ -19,6 +19,10 @@ accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(L)ss'
 # The default control socket is one per user ($HOME/.gunicorn): two stacks would clash.
 control_socket_disable = True
+# Idle keep-alive connections are kept longer than nginx's upstream keepalive_timeout (30 s),
+# so nginx always drops one first; the other way round gunicorn may close a connection just as
+# nginx reuses it, a 502 "Connection reset by peer" (docs/reliability.md).
+keepalive = 75
 
 # C0 controls, DEL and C1 controls (PATH_INFO holds bytes as latin-1 characters), and the
 # quote and backslash that delimit the logged request.

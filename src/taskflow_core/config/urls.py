@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("taskflow_core.common.urls")),
+    path("", include("taskflow_core.monitoring.urls")),
     path("", include("taskflow_core.accounts.urls")),
     path("", include("taskflow_core.identity.urls")),
     path("", include("taskflow_core.teams.urls")),
@@ -19,6 +20,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # Prometheus; not routed by the gateway (docs/reliability.md).
+    path("", include("taskflow_core.monitoring.metrics_urls")),
 ]
 # `make run` without nginx: the core serves /static/ itself (Swagger UI's files included), with
 # the local settings only (DEBUG or not); with nginx, and in production, nginx serves them.

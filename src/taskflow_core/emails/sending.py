@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.utils import timezone
 
 from taskflow_core.emails.models import DeliveryStatus, EmailDelivery
@@ -56,8 +63,48 @@ def _send(delivery: EmailDelivery) -> None:
     message.send(fail_silently=False)
 
 
+class _SentButUnrecorded(Exception):
+    """SMTP accepted the email, then the database connection was lost before it was marked."""
+
+
+# Recording a sent email after a lost connection: this many tries, this far apart.
+RECORD_SENT_TRIES = 10
+RECORD_SENT_PAUSE_SECONDS = 0.5
+
+
+def _record_sent_after_lost_connection(delivery_id: int, attempts: int) -> None:
+    """The email went out but the transaction that held its row died with the connection
+    (PostgreSQL restarted, the connection terminated). Marking it sent on a new connection
+    keeps it from going out a second time; only a database away for longer than these tries
+    leaves it pending, and then it is sent again (logged: the one window in which an email can
+    go out twice, docs/reliability.md)."""
+    for _ in range(RECORD_SENT_TRIES):
+        close_old_connections()
+        try:
+            EmailDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
+                status=DeliveryStatus.SENT, sent_at=timezone.now(), attempts=attempts
+            )
+        except (OperationalError, InterfaceError):
+            connection.close()
+            time.sleep(RECORD_SENT_PAUSE_SECONDS)
+            continue
+        logger.warning(
+            "email %s sent; recorded after the database connection was lost", delivery_id
+        )
+        return
+    logger.error("email %s was sent but could not be recorded: it may be sent again", delivery_id)
+
+
 def email_attempt(*, delivery_id: int) -> AttemptResult:
     """Send the email if it is still pending and due; record the outcome on its row."""
+    try:
+        return _attempt(delivery_id)
+    except _SentButUnrecorded as lost:
+        _record_sent_after_lost_connection(delivery_id, lost.args[0])
+        return AttemptResult(Outcome.SENT)
+
+
+def _attempt(delivery_id: int) -> AttemptResult:
     with transaction.atomic():
         # The lock is held across the SMTP exchange: a second worker skips the row instead of
         # sending in parallel, and only sees it again once it is marked sent (or failed).
@@ -101,6 +148,9 @@ def email_attempt(*, delivery_id: int) -> AttemptResult:
 
         delivery.status = DeliveryStatus.SENT
         delivery.sent_at = timezone.now()
-        delivery.save()
+        try:
+            delivery.save()
+        except (OperationalError, InterfaceError) as error:
+            raise _SentButUnrecorded(delivery.attempts) from error
         logger.info("email %s sent to %s (attempt %s)", delivery.pk, delivery.to, delivery.attempts)
         return AttemptResult(Outcome.SENT)

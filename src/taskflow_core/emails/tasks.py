@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from taskflow_core.common.handoff import handoff
 from taskflow_core.config.celery_app import app
 from taskflow_core.emails.models import DeliveryStatus, EmailDelivery
 from taskflow_core.emails.sending import email_attempt
@@ -29,12 +30,10 @@ def email_deliver_task(self: Task[[int], None], delivery_id: int) -> None:
 
 
 def email_dispatch(delivery_id: int) -> None:
-    """Hand one delivery to the worker. A broker outage is logged, not raised: the row stays
-    pending and the requeue sweep sends it later, so a request never waits on email."""
-    try:
-        email_deliver_task.delay(delivery_id)
-    except Exception:
-        logger.exception("could not queue email %s; the requeue sweep will retry", delivery_id)
+    """Hand one delivery to the worker. On the request path this waits on the broker no
+    longer than the request's Redis budget (common/handoff.py); a broker outage is logged, not
+    raised: the row stays pending and the requeue sweep queues it later."""
+    handoff.call(f"queueing email {delivery_id}", lambda: email_deliver_task.delay(delivery_id))
 
 
 def email_requeue_stale(*, now: datetime | None = None) -> int:

@@ -29,3 +29,23 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.pk}"
+
+
+class RelayHeartbeat(models.Model):
+    """A relay's last sign of life and its counters, one row per relay process.
+
+    Kept in PostgreSQL, not Redis: the relay is most needed while Redis is away, and a heartbeat
+    that stopped with Redis would report a healthy relay as gone. Read by the health check and
+    `/metrics` (docs/reliability.md).
+    """
+
+    name = models.CharField(max_length=200, primary_key=True)  # host:pid
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+    # Rows this relay appended to the stream: events the after-commit hook did not publish.
+    published_total = models.BigIntegerField(default=0)
+    # Rounds that failed on Redis or PostgreSQL (each retried after a backoff).
+    failures_total = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"relay {self.name} at {self.beat_at:%H:%M:%S}"

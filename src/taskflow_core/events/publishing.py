@@ -33,7 +33,7 @@ from redis.commands.core import Script
 from redis.retry import Retry
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from taskflow_core.events.breaker import CircuitBreaker
+from taskflow_core.common.redis_guard import redis_guard
 from taskflow_core.events.models import OutboxEvent
 from taskflow_events import keys
 from taskflow_events.codec import (
@@ -133,21 +133,18 @@ DEFERRED = "deferred"  # the script's answer when a task event must wait for its
 # that keeping up to ~100 extra entries does not matter; small windows are trimmed exactly.
 APPROXIMATE_TRIM_FROM = 1000
 
-# After a failed attempt, requests skip Redis for this long and leave their events to the relay,
-# so an outage that shows up as timeouts (not refusals) cannot slow every request down.
-SUSPEND_AFTER_FAILURE_SECONDS = 1.0
-# The one breaker of this process's after-commit publishing (tests reset it between tests).
-publish_breaker = CircuitBreaker(open_seconds=SUSPEND_AFTER_FAILURE_SECONDS)
+# The relay's own timeouts: it is a background loop, so it may wait longer than a request.
+RELAY_TIMEOUT_SECONDS = 2.0
 
 Mode = Literal["hook", "relay"]
 
 
 @functools.lru_cache(maxsize=8)
-def _publisher(url: str) -> tuple[redis.Redis, Script]:
+def _publisher(url: str, timeout: float) -> tuple[redis.Redis, Script]:
     client = redis.Redis.from_url(
         url,
-        socket_connect_timeout=0.5,
-        socket_timeout=1.0,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
         retry=Retry(NoBackoff(), 0),  # the relay retries; a request never waits for Redis
         health_check_interval=30,
     )
@@ -155,7 +152,7 @@ def _publisher(url: str) -> tuple[redis.Redis, Script]:
 
 
 def publisher_client() -> redis.Redis:
-    return _publisher(settings.REDIS_URL)[0]
+    return _publisher(settings.REDIS_URL, RELAY_TIMEOUT_SECONDS)[0]
 
 
 CONTROL_PREFIX = "control."  # outbox rows named `control.<kind>` are control messages
@@ -280,14 +277,17 @@ def publish_answer(raw: Any) -> tuple[str | None, bool]:
     return (None if stream_id == DEFERRED else stream_id), appended
 
 
-def outbox_event_publish(*, event: OutboxEvent, mode: Mode = "relay") -> str | None:
+def outbox_event_publish(
+    *, event: OutboxEvent, mode: Mode = "relay", timeout: float = RELAY_TIMEOUT_SECONDS
+) -> str | None:
     """Append `event` to the stream (once, however often called) and return its stream id.
+    `timeout` bounds the connect and the script's answer (each; no retries).
 
     `mode="hook"`: a task event whose predecessor is not in the stream yet is not appended;
     the answer is None and the relay publishes it in order. Nothing is written to PostgreSQL
     here: the relay records published rows in batches (`OutboxRelay.publish_pending`).
     """
-    client, script = _publisher(settings.REDIS_URL)
+    client, script = _publisher(settings.REDIS_URL, timeout)
     script_keys, args = publish_args(event, event_text(event), mode)
     stream_id, _appended = publish_answer(script(keys=script_keys, args=args, client=client))
     return stream_id
@@ -296,7 +296,7 @@ def outbox_event_publish(*, event: OutboxEvent, mode: Mode = "relay") -> str | N
 def queue_publish(pipeline: Pipeline, event: OutboxEvent, text: str) -> None:
     """Queue the relay's publish of `event` on `pipeline` (read its answer with
     `publish_answer`)."""
-    _client, script = _publisher(settings.REDIS_URL)
+    _client, script = _publisher(settings.REDIS_URL, RELAY_TIMEOUT_SECONDS)
     script_keys, args = publish_args(event, text, "relay")
     script(keys=script_keys, args=args, client=pipeline)
 
@@ -304,20 +304,22 @@ def queue_publish(pipeline: Pipeline, event: OutboxEvent, text: str) -> None:
 def publish_many_after_commit(events: list[OutboxEvent]) -> None:
     """`publish_after_commit` for rows written together (a member's removal unassigning
     thousands of tasks): one pipeline of the script in hook mode, one round trip. Rows it
-    defers or misses are the relay's, which also records them all."""
-    if publish_breaker.is_open or not events:
+    defers or misses are the relay's, which also records them all. Within the request's Redis
+    budget (common/redis_guard.py)."""
+    if not events or not redis_guard.permits():
         return
-    client, script = _publisher(settings.REDIS_URL)
+    client, script = _publisher(settings.REDIS_URL, redis_guard.op_timeout)
     try:
-        with client.pipeline(transaction=False) as pipe:
+        with redis_guard.waiting(), client.pipeline(transaction=False) as pipe:
             for event in events:
                 script_keys, args = publish_args(event, event_text(event), "hook")
                 script(keys=script_keys, args=args, client=pipe)
             pipe.execute()
     except (ValidationError, EventTooLarge) as exc:
         logger.error("outbox events cannot be published (%s); the relay sets them aside", exc)
+    except redis.RedisError as exc:
+        redis_guard.failed(f"publishing {len(events)} outbox events", exc)
     except Exception as exc:  # never a 500 for a committed write
-        publish_breaker.record_failure()
         logger.warning(
             "%d outbox events not published (%s: %s); the relay will publish them",
             len(events),
@@ -327,17 +329,20 @@ def publish_many_after_commit(events: list[OutboxEvent]) -> None:
 
 
 def publish_after_commit(event: OutboxEvent) -> None:
-    """Publish a just-committed row; never raises into the request (the relay catches up)."""
-    if publish_breaker.is_open:
+    """Publish a just-committed row within the request's Redis budget (common/redis_guard.py);
+    never raises into the request: whatever is not published here, the relay publishes."""
+    if not redis_guard.permits():
         return
     try:
-        outbox_event_publish(event=event, mode="hook")
+        with redis_guard.waiting():
+            outbox_event_publish(event=event, mode="hook", timeout=redis_guard.op_timeout)
     except (ValidationError, EventTooLarge) as exc:  # Redis is fine: no reason to skip it
         logger.error(
             "outbox event %s cannot be published (%s); the relay sets it aside", event.pk, exc
         )
+    except redis.RedisError as exc:
+        redis_guard.failed(f"publishing outbox event {event.pk}", exc)
     except Exception as exc:  # a failed publish must never turn a committed write into a 500
-        publish_breaker.record_failure()
         logger.warning(
             "outbox event %s not published (%s: %s); the relay will publish it",
             event.pk,

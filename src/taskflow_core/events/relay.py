@@ -10,10 +10,12 @@ ever giving up.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from django.db import DatabaseError, close_old_connections
@@ -21,7 +23,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from taskflow_core.events.epoch import stream_epoch_check
-from taskflow_core.events.models import OutboxEvent
+from taskflow_core.events.models import OutboxEvent, RelayHeartbeat
 from taskflow_core.events.publishing import (
     event_text,
     publish_answer,
@@ -35,6 +37,9 @@ logger = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 1.0
 REJECTED = "rejected"  # stream_id of a row that cannot be encoded (see `reject`)
 PRUNE_EVERY_SECONDS = 60.0
+HEARTBEAT_EVERY_SECONDS = 5.0
+# Heartbeat rows of relays that stopped beating this long ago are deleted.
+FORGET_RELAY_AFTER = timedelta(days=7)
 
 
 @dataclass
@@ -44,7 +49,13 @@ class OutboxRelay:
     retention_seconds: float
     batch_size: int = 500
     stop: threading.Event = field(default_factory=threading.Event)
+    heartbeat_seconds: float = HEARTBEAT_EVERY_SECONDS
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    published_total: int = 0
+    failures_total: int = 0
     _next_prune: float = 0.0
+    _next_heartbeat: float = 0.0
+    _started_at: datetime = field(default_factory=timezone.now)
 
     def publish_pending(self) -> int:
         """Publish, oldest first, the unrecorded rows older than the grace period, and record
@@ -85,6 +96,7 @@ class OutboxRelay:
             recorded.append(row)
             appended += new
         OutboxEvent.objects.bulk_update(recorded, ["published_at", "stream_id"])
+        self.published_total += appended
         if appended:
             logger.info("relay published %d outbox event(s)", appended)
         if failure is not None:
@@ -116,12 +128,38 @@ class OutboxRelay:
             self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
         return published
 
+    def heartbeat(self) -> None:
+        """Record that this relay is alive (and its counters); PostgreSQL only."""
+        now = timezone.now()
+        RelayHeartbeat.objects.update_or_create(
+            name=self.name,
+            defaults={
+                "started_at": self._started_at,
+                "beat_at": now,
+                "published_total": self.published_total,
+                "failures_total": self.failures_total,
+            },
+        )
+        RelayHeartbeat.objects.filter(beat_at__lt=now - FORGET_RELAY_AFTER).delete()
+
+    def _heartbeat_due(self) -> None:
+        if time.monotonic() < self._next_heartbeat:
+            return
+        try:
+            self.heartbeat()
+        except DatabaseError as exc:
+            logger.warning("relay: heartbeat not recorded (%s)", exc)
+            close_old_connections()
+        self._next_heartbeat = time.monotonic() + self.heartbeat_seconds
+
     def run_forever(self) -> None:
         delay = self.poll_seconds
         while not self.stop.is_set():
+            self._heartbeat_due()  # also while Redis is down: the relay is alive and waiting
             try:
                 published = self.run_once()
             except (redis.RedisError, DatabaseError) as exc:
+                self.failures_total += 1
                 logger.warning("relay: %s: %s; retrying in %.1fs", type(exc).__name__, exc, delay)
                 close_old_connections()
                 self.stop.wait(delay)

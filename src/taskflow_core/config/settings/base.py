@@ -67,9 +67,13 @@ INSTALLED_APPS = [
     "taskflow_core.reminders",
     "taskflow_core.identity",
     "taskflow_core.comments",
+    "taskflow_core.idempotency",
+    "taskflow_core.monitoring",
 ]
 
 MIDDLEWARE = [
+    # First: each request's Redis budget covers everything after it (docs/reliability.md).
+    "taskflow_core.common.redis_guard.RedisBudgetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "taskflow_core.common.content_security.ContentSecurityPolicyMiddleware",
@@ -80,6 +84,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # POST with Idempotency-Key: the view runs in a transaction with the stored answer.
+    "taskflow_core.idempotency.middleware.IdempotencyMiddleware",
+    # Last: its process_exception runs first, turning a lost database into a 503.
+    "taskflow_core.common.database_errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "taskflow_core.config.urls"
@@ -101,14 +109,30 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL"), conn_max_age=60)}
+# Persistent connections, checked before each request reuses one: a connection PostgreSQL
+# dropped (restart, pg_terminate_backend) is replaced instead of failing the request.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL"), conn_max_age=env_int("TASKFLOW_DB_CONN_MAX_AGE", 60)
+    )
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# An unreachable server fails the request (a 503) in seconds, not after the OS's TCP timeout.
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+    "TASKFLOW_DB_CONNECT_TIMEOUT_SECONDS", 3
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
+# Bounded and failing open (common/cache.py): a Redis outage never blocks or fails a request.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {"BACKEND": "taskflow_core.common.cache.BoundedRedisCache", "LOCATION": REDIS_URL}
 }
+# What a request may spend waiting on Redis in total, and how long it skips Redis after a
+# failure (common/redis_guard.py, docs/reliability.md).
+TASKFLOW_REQUEST_REDIS_BUDGET_MS = env_int("TASKFLOW_REQUEST_REDIS_BUDGET_MS", 50)
+TASKFLOW_REQUEST_REDIS_SUSPEND_MS = env_int("TASKFLOW_REQUEST_REDIS_SUSPEND_MS", 1000)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -203,6 +227,10 @@ SPECTACULAR_SETTINGS = {
         "TeamRoleEnum": "taskflow_core.teams.models.Role",
         "AddableTeamRoleEnum": "taskflow_core.teams.models.ADDABLE_ROLES",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "taskflow_core.idempotency.openapi.add_idempotency_key",
+    ],
 }
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
@@ -233,6 +261,7 @@ TASKFLOW_EMAIL_RECIPIENT_CAP = env_int("TASKFLOW_EMAIL_RECIPIENT_CAP", 5)
 TASKFLOW_EMAIL_RECIPIENT_WINDOW_SECONDS = env_int("TASKFLOW_EMAIL_RECIPIENT_WINDOW_SECONDS", 600)
 # A pending email whose next attempt is this late lost its broker message: queue it again.
 TASKFLOW_EMAIL_REQUEUE_AFTER_SECONDS = env_int("TASKFLOW_EMAIL_REQUEUE_AFTER_SECONDS", 300)
+TASKFLOW_EMAIL_REQUEUE_SCAN_SECONDS = env_int("TASKFLOW_EMAIL_REQUEUE_SCAN_SECONDS", 60)
 
 # Notification email (docs/background.md): beat looks for digests that are due this often, and
 # one minute of a user's `email_delay_minutes` lasts this many seconds (tests shorten it).
@@ -252,13 +281,22 @@ TASKFLOW_RELAY_POLL_MS = env_int("TASKFLOW_RELAY_POLL_MS", 500)
 TASKFLOW_RELAY_GRACE_MS = env_int("TASKFLOW_RELAY_GRACE_MS", 2000)
 TASKFLOW_OUTBOX_RETENTION_HOURS = env_int("TASKFLOW_OUTBOX_RETENTION_HOURS", 24)
 
+# Health (docs/reliability.md): degraded (still 200) past these.
+TASKFLOW_HEALTH_OUTBOX_AGE_SECONDS = env_int("TASKFLOW_HEALTH_OUTBOX_AGE_SECONDS", 30)
+TASKFLOW_HEALTH_RELAY_HEARTBEAT_SECONDS = env_int("TASKFLOW_HEALTH_RELAY_HEARTBEAT_SECONDS", 30)
+
+# Idempotency-Key (docs/api.md, "Retries"): how long an answer is kept, how long a concurrent
+# duplicate waits for the first request before a 409, and how many live keys a user may hold.
+TASKFLOW_IDEMPOTENCY_TTL_SECONDS = env_int("TASKFLOW_IDEMPOTENCY_TTL_SECONDS", 86_400)
+TASKFLOW_IDEMPOTENCY_WAIT_MS = env_int("TASKFLOW_IDEMPOTENCY_WAIT_MS", 10_000)
+TASKFLOW_IDEMPOTENCY_MAX_KEYS_PER_USER = env_int("TASKFLOW_IDEMPOTENCY_MAX_KEYS_PER_USER", 10_000)
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing happens after a request's commit: give up fast when Redis is away (the email
-# requeue sweep sends what was not queued) instead of holding the request.
+# A request never waits for these (common/handoff.py); they bound the background enqueue.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,
@@ -282,6 +320,11 @@ CELERY_BEAT_SCHEDULE = {
         # A scan nobody ran in time is superseded by later ones: no pile-up after an outage.
         "options": {"expires": float(max(TASKFLOW_DEADLINE_SCAN_SECONDS, 10))},
     },
+    "idempotency-prune": {
+        "task": "taskflow_core.idempotency.tasks.idempotency_prune_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
     "email-digest": {
         "task": "taskflow_core.notifications.tasks.email_digest_task",
         "schedule": TASKFLOW_EMAIL_DIGEST_SCAN_SECONDS,
@@ -289,8 +332,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "email-requeue": {
         "task": "taskflow_core.emails.tasks.email_requeue_stale_task",
-        "schedule": 60.0,
-        "options": {"expires": 60.0},
+        "schedule": float(TASKFLOW_EMAIL_REQUEUE_SCAN_SECONDS),
+        "options": {"expires": float(max(TASKFLOW_EMAIL_REQUEUE_SCAN_SECONDS, 10))},
     },
 }
 

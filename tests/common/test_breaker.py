@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from taskflow_core.events.breaker import CircuitBreaker
+from taskflow_core.common.breaker import CircuitBreaker
 
 
 class FakeClock:

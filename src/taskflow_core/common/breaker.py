@@ -1,7 +1,8 @@
 """A circuit breaker: after a failure, callers skip the failing service for a while.
 
-Used by the after-commit publish (`events.publishing`): while Redis is failing, requests leave
-their events to the relay instead of each waiting for a timeout.
+Used by the request path's Redis guard (`common.redis_guard`): while Redis is failing,
+requests leave their events to the relay, their emails to the sweep and skip the cache,
+instead of each waiting for a timeout.
 """
 
 from __future__ import annotations
