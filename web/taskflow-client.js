@@ -6,6 +6,7 @@
 
 const REFRESH_KEY = "taskflow.refresh";
 const LAST_EVENT_KEY = "taskflow.lastEventId";
+const CLOSE_BAD_FRAME = 4400; // the client sent something malformed: a bug, not a network fault
 const CLOSE_UNAUTHORIZED = 4401;
 const CLOSE_TOO_MANY_SOCKETS = 4429;
 const EVENT_LOG_SIZE = 1000;
@@ -343,11 +344,17 @@ export class TaskflowClient extends Emitter {
     socket.onmessage = ({ data }) => {
       if (this.#socket === socket) this.#receive(data);
     };
-    socket.onclose = ({ code }) => {
+    socket.onclose = ({ code, reason }) => {
       if (this.#socket !== socket) return; // a socket we already let go of
       this.#socket = null;
       this.#options.clearTimeout(this.#reauthTimer);
       this.#setStatus("closed");
+      if (code === CLOSE_BAD_FRAME) {
+        // Retrying would send the same frame again: stop, and tell the app (docs/protocol.md).
+        this.#wanted = false;
+        this.emit("protocolerror", { code, reason });
+        return;
+      }
       if (this.#wanted) this.#scheduleReconnect(code);
     };
   }

@@ -49,8 +49,8 @@ class FakeSocket {
   frame(frame) {
     this.onmessage?.({ data: JSON.stringify(frame) });
   }
-  drop(code = 1006) {
-    this.onclose?.({ code });
+  drop(code = 1006, reason = "") {
+    this.onclose?.({ code, reason });
   }
 }
 
@@ -313,4 +313,18 @@ test("API errors carry the status and DRF's message", async () => {
   assert.equal(error.message, "title: This field may not be blank.");
   assert.equal(new ApiError(412, { detail: "Stale." }).message, "Stale.");
   assert.equal(new ApiError(502, null).message, "HTTP 502");
+});
+
+test("close 4400 (a malformed frame) stops reconnecting and tells the app why", async () => {
+  const ctx = setup({});
+  const errors = [];
+  ctx.client.on("protocolerror", (info) => errors.push(info));
+  const socket = await connected(ctx);
+  const sockets = FakeSocket.all.length;
+  socket.drop(4400, "last_event_id: not a stream id");
+  await ctx.runTimers();
+  assert.deepEqual(errors, [{ code: 4400, reason: "last_event_id: not a stream id" }]);
+  assert.equal(FakeSocket.all.length, sockets); // no new socket
+  const pending = ctx.timers.filter((timer) => !timer.cleared && !timer.ran);
+  assert.deepEqual(pending, []);
 });
