@@ -341,14 +341,13 @@ def compare(socket: RecordingSocket, since_id: int) -> Verdict:
 
 
 def wait_for_delivery(sockets: list[RecordingSocket], since_id: int, timeout: float = 90) -> None:
-    """Until every socket has as many events as the database owes it (or the time is up)."""
+    """Until every socket has every event the database owes it and its `resync`s do not
+    excuse, and the outbox is drained (or the time is up: the verdict then names what is
+    missing)."""
 
     def complete() -> bool:
-        return all(
-            len(socket.events()) >= len(expected_events(socket.user, since_id))
-            or socket.resynced_at
-            for socket in sockets
-        )
+        drained = not OutboxEvent.objects.filter(published_at__isnull=True).exists()
+        return drained and all(not compare(socket, since_id).lost for socket in sockets)
 
     with contextlib.suppress(AssertionError):  # the verdict says what is missing
         wait_until(complete, timeout, "every socket to receive its events")

@@ -22,7 +22,7 @@ from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from pydantic import ValidationError
 
-from taskflow_core.events.epoch import stream_epoch_check
+from taskflow_core.events.epoch import stream_epoch_read, stream_epoch_start
 from taskflow_core.events.models import OutboxEvent, RelayHeartbeat
 from taskflow_core.events.publishing import (
     event_text,
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 1.0
 REJECTED = "rejected"  # stream_id of a row that cannot be encoded (see `reject`)
+SUPERSEDED = "superseded"  # stream_id of a row a new epoch's `resync` covers (see `epoch_check`)
 PRUNE_EVERY_SECONDS = 60.0
 HEARTBEAT_EVERY_SECONDS = 5.0
 # Heartbeat rows of relays that stopped beating this long ago are deleted.
@@ -56,6 +57,7 @@ class OutboxRelay:
     _next_prune: float = 0.0
     _next_heartbeat: float = 0.0
     _started_at: datetime = field(default_factory=timezone.now)
+    _run_seen: str | None = None  # the Redis run this relay last published into
 
     def publish_pending(self) -> int:
         """Publish, oldest first, the unrecorded rows older than the grace period, and record
@@ -118,10 +120,44 @@ class OutboxRelay:
         deleted, _ = OutboxEvent.objects.filter(published_at__lt=cutoff).delete()
         return deleted
 
+    def epoch_check(self) -> None:
+        """Start a new epoch if Redis restarted since the current one (docs/events.md "Epoch").
+
+        History may have been lost when the epoch belongs to another run, or there is none
+        although this relay, or the outbox, knows that a stream existed. Then every row not
+        recorded yet is superseded rather than published: each was committed before the epoch
+        entry that is appended next, so every client reads it from REST after its `resync`.
+        Publishing them would only repeat, after the `resync`, events the client already has
+        (the hook had put most of them in the lost stream) or has just re-read, and an outage
+        of an hour would flood every socket with that hour at once."""
+        client = publisher_client()
+        state = stream_epoch_read(client)
+        if state.current:
+            self._run_seen = state.run_id
+            return
+        lost = (
+            state.recorded_run is not None
+            or self._run_seen is not None
+            or OutboxEvent.objects.filter(published_at__isnull=False)
+            .exclude(stream_id__in=(REJECTED, SUPERSEDED))
+            .exists()
+        )
+        if lost:
+            superseded = OutboxEvent.objects.filter(published_at__isnull=True).update(
+                published_at=timezone.now(), stream_id=SUPERSEDED
+            )
+            if superseded:
+                logger.warning(
+                    "relay: %d outbox event(s) not published: the new epoch's resync covers them",
+                    superseded,
+                )
+        stream_epoch_start(client, state, lost=lost)
+        self._run_seen = state.run_id
+
     def run_once(self) -> int:
-        # The epoch first: a backlog published into a Redis that lost history must come after
-        # the control entry that tells clients so.
-        stream_epoch_check(publisher_client())
+        # The epoch first: nothing is published into a Redis that lost history before the
+        # control entry that tells clients so.
+        self.epoch_check()
         published = self.publish_pending()
         if time.monotonic() >= self._next_prune:
             self.prune()
