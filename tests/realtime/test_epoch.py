@@ -93,8 +93,10 @@ def test_lost_history_means_resync_for_connected_and_reconnecting_clients(
         # (docs/events.md "Epoch"); v7 comes after it, so it must arrive live.
         with own_redis.client() as client:
             wait_until(
-                lambda: client.hget(epoch_key(event_stream), "run")
-                == str(client.info("server")["run_id"]),
+                lambda: (
+                    client.hget(epoch_key(event_stream), "run")
+                    == str(client.info("server")["run_id"])
+                ),
                 30,
                 "the new epoch",
             )
