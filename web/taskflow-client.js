@@ -27,6 +27,18 @@ export function compareEventIds(a, b) {
   return 0;
 }
 
+// A POST is retried this many times (about 3.5 s in all) with its Idempotency-Key, on these.
+const POST_RETRIES = 3;
+const RETRY_STATUSES = new Set([409, 502, 503, 504]);
+const RETRY_BACKOFF = { initialMs: 500, maxMs: 2000 };
+
+/** A random key for one logical POST: 128 bits, hex (`crypto.randomUUID` needs a secure context;
+ * `getRandomValues` does not). */
+export function idempotencyKey() {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 /** Exponential backoff with "equal jitter": half the delay fixed, half random. */
 export function backoffDelay(attempt, { initialMs = 500, maxMs = 15000, random = Math.random } = {}) {
   const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
@@ -260,14 +272,34 @@ export class TaskflowClient extends Emitter {
     return response;
   }
 
-  /** JSON in, JSON out; a non-2xx answer throws `ApiError`. */
+  /** JSON in, JSON out; a non-2xx answer throws `ApiError`.
+   *
+   * A signed-in POST carries an `Idempotency-Key` (docs/api.md "Retries") and is retried with
+   * the same key when no answer came (a network error) or the gateway or core could not answer
+   * (502, 503, 504) or the first try is still running (409): the server does the work once. */
   async request(path, { method = "GET", body, headers = {}, auth = true } = {}) {
     const init = { method, headers: { Accept: "application/json", ...headers } };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    const response = await this.fetch(path, init, { auth });
+    const retrying = method === "POST" && auth;
+    if (retrying && !Object.keys(init.headers).some((name) => name.toLowerCase() === "idempotency-key")) {
+      init.headers["Idempotency-Key"] = idempotencyKey();
+    }
+    let response;
+    for (let attempt = 0; ; attempt += 1) {
+      const last = !retrying || attempt >= POST_RETRIES;
+      try {
+        response = await this.fetch(path, init, { auth });
+      } catch (error) {
+        if (last) throw error;
+        await this.#pause(attempt);
+        continue;
+      }
+      if (last || !RETRY_STATUSES.has(response.status)) break;
+      await this.#pause(attempt);
+    }
     const text = await response.text();
     let data = null;
     try {
@@ -277,6 +309,11 @@ export class TaskflowClient extends Emitter {
     }
     if (!response.ok) throw new ApiError(response.status, data);
     return data;
+  }
+
+  #pause(attempt) {
+    const delay = backoffDelay(attempt, { ...RETRY_BACKOFF, random: this.#options.random });
+    return new Promise((resolve) => this.#options.setTimeout(resolve, delay));
   }
 
   /** Every item of a paginated list, following `next` (bounded by `maxPages`). */

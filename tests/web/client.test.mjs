@@ -62,7 +62,7 @@ function token(lifetimeSeconds = 900, user = 1) {
 
 const json = (status, body) => new Response(JSON.stringify(body), { status });
 
-function setup({ refreshAnswers = [], lifetimeSeconds = 900 } = {}) {
+function setup({ refreshAnswers = [], lifetimeSeconds = 900, answers = {} } = {}) {
   FakeSocket.all = [];
   const calls = [];
   const timers = [];
@@ -80,6 +80,9 @@ function setup({ refreshAnswers = [], lifetimeSeconds = 900 } = {}) {
       if (answer !== 200) return json(answer, { detail: "Token is invalid or expired" });
       return json(200, { access: token(lifetimeSeconds), refresh: `refresh-${refreshCount}` });
     }
+    const scripted = answers[path]?.shift();
+    if (scripted instanceof Error) throw scripted;
+    if (scripted !== undefined) return json(scripted, { path, status: scripted });
     return json(200, { path });
   };
   const storage = new MemoryStorage();
@@ -327,4 +330,59 @@ test("close 4400 (a malformed frame) stops reconnecting and tells the app why", 
   assert.equal(FakeSocket.all.length, sockets); // no new socket
   const pending = ctx.timers.filter((timer) => !timer.cleared && !timer.ran);
   assert.deepEqual(pending, []);
+});
+
+// ---- retries --------------------------------------------------------------------------------------
+
+const sentKeys = (ctx, path) =>
+  ctx.calls.filter((call) => call.path === path).map((call) => new Headers(call.init.headers).get("Idempotency-Key"));
+
+test("a POST that got no answer is retried with the same Idempotency-Key", async () => {
+  const ctx = setup({ answers: { "/api/v1/tasks/": [new TypeError("network down"), 502, 201] } });
+  await ctx.client.login("ada", "pw");
+  const pending = ctx.client.request("/api/v1/tasks/", { method: "POST", body: { title: "x" } });
+  await flush();
+  await ctx.runTimers(); // after the network error
+  await ctx.runTimers(); // after the 502
+  assert.deepEqual(await pending, { path: "/api/v1/tasks/", status: 201 });
+  const keys = sentKeys(ctx, "/api/v1/tasks/");
+  assert.equal(keys.length, 3);
+  assert.match(keys[0], /^[0-9a-f]{32}$/);
+  assert.equal(new Set(keys).size, 1);
+  // The next POST is another piece of work: another key.
+  await ctx.client.request("/api/v1/tasks/", { method: "POST", body: { title: "y" } });
+  const [, , , other] = sentKeys(ctx, "/api/v1/tasks/");
+  assert.notEqual(other, keys[0]);
+});
+
+test("retries stop after three, and errors other than 409/502/503/504 are not retried", async () => {
+  const ctx = setup({ answers: { "/api/v1/tasks/": [503, 503, 503, 503, 400] } });
+  await ctx.client.login("ada", "pw");
+  const verdict = assert.rejects(
+    ctx.client.request("/api/v1/tasks/", { method: "POST", body: {} }),
+    (error) => error instanceof ApiError && error.status === 503,
+  );
+  for (let n = 0; n < 3; n += 1) {
+    await flush();
+    await ctx.runTimers();
+  }
+  await verdict;
+  assert.equal(sentKeys(ctx, "/api/v1/tasks/").length, 4);
+  await assert.rejects(
+    ctx.client.request("/api/v1/tasks/", { method: "POST", body: {} }),
+    (error) => error.status === 400,
+  );
+  assert.equal(sentKeys(ctx, "/api/v1/tasks/").length, 5);
+});
+
+test("GETs, PATCHes and signed-out POSTs carry no key and are not retried", async () => {
+  const ctx = setup({ answers: { "/api/v1/tasks/1/": [502, 502] } });
+  await ctx.client.login("ada", "pw");
+  await assert.rejects(ctx.client.request("/api/v1/tasks/1/"), (error) => error.status === 502);
+  await assert.rejects(
+    ctx.client.request("/api/v1/tasks/1/", { method: "PATCH", body: {} }),
+    (error) => error.status === 502,
+  );
+  assert.deepEqual(sentKeys(ctx, "/api/v1/tasks/1/"), [null, null]);
+  assert.deepEqual(sentKeys(ctx, "/api/v1/auth/token/"), [null]);
 });
