@@ -98,10 +98,38 @@ class Connection(EagerSender):
 
     def _send_failed(self) -> None:
         self._mark_closed()  # the peer went away; the receive loop sees the disconnect
+        self._reap_later()
 
     def detach(self) -> None:
         """The socket is finished: stop delivering to it and leave the hub."""
         self._mark_closed()
+        self._reap_later()
+
+    def _reap_later(self) -> None:
+        """However the socket ended (the peer left, a keep-alive ping went unanswered, the
+        endpoint returned), its TCP connection must not outlive the deadline: uvicorn's close
+        of the transport waits for the unread data to drain, which a peer that stopped reading
+        never lets happen."""
+        if self._closer is None:
+            self._closer = asyncio.create_task(self._reap())
+
+    async def _reap(self) -> None:
+        if await self._closed_within(CLOSE_DEADLINE_SECONDS):
+            return
+        abort_transport(self.websocket)
+        logger.warning(
+            "socket of user %s still open %.0fs after it ended: reset",
+            self.user_id,
+            CLOSE_DEADLINE_SECONDS,
+        )
+
+    async def _closed_within(self, seconds: float) -> bool:
+        """Poll until the TCP connection is gone; False if it is still there after `seconds`."""
+        for _ in range(max(0, int(seconds / CLOSE_POLL_SECONDS))):
+            if not transport_open(self.websocket):
+                return True
+            await asyncio.sleep(CLOSE_POLL_SECONDS)
+        return not transport_open(self.websocket)
 
     def _mark_closed(self) -> None:
         if self.closed:
@@ -148,11 +176,7 @@ class Connection(EagerSender):
         # A peer that reads answers the close at once and the connection ends; one that does
         # not leaves it open, behind its unread data.
         left = CLOSE_DEADLINE_SECONDS - (asyncio.get_running_loop().time() - started)
-        for _ in range(max(0, int(left / CLOSE_POLL_SECONDS))):
-            if not transport_open(self.websocket):
-                return
-            await asyncio.sleep(CLOSE_POLL_SECONDS)
-        if transport_open(self.websocket):
+        if not await self._closed_within(left):
             abort_transport(self.websocket)
             logger.warning(
                 "socket of user %s did not complete its close (%s) within %.0fs: reset",

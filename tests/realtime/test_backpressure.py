@@ -85,9 +85,10 @@ def test_a_dropped_slow_socket_is_closed_on_the_wire_within_a_deadline(
     """The close frame of a socket that stopped reading waits behind megabytes it will never
     read; the server resets the connection instead of keeping it (and its buffers) open."""
     realtime = start_realtime(TASKFLOW_WS_SEND_QUEUE_SIZE="4")
-    # Events carry a preview of the description (4 bytes a character here), so each create is
-    # a few KiB: enough to fill the stalled socket's kernel buffers well before the bound.
-    description = "\U0001f600" * DESCRIPTION_PREVIEW_CHARS
+    # An update of a description carries three previews of it (4 bytes a character here): each
+    # event is about 12 KiB, so the stalled socket's kernel buffers fill within a few hundred.
+    preview = "\U0001f600" * DESCRIPTION_PREVIEW_CHARS
+    task = task_create(team=team, actor=bob, title="big")
     with realtime.client() as reader:
         reader.auth(access_token(bob))
         stalled = never_reading_socket(realtime.port, access_token(alice))
@@ -96,9 +97,10 @@ def test_a_dropped_slow_socket_is_closed_on_the_wire_within_a_deadline(
             sent = 0
             while realtime.health().json()["connections"] == 2:
                 assert sent < 1000, "the stalled socket was never dropped"
-                task_create(team=team, actor=bob, title=f"t{sent}", description=description)
-                reader.events(1)
                 sent += 1
+                description = f"{sent}{preview}"[:DESCRIPTION_PREVIEW_CHARS]
+                task_update(task_id=task.pk, actor=bob, data={"description": description})
+                reader.events(1)
             dropped_at = time.monotonic()
             while tcp_state(stalled) == TCP_ESTABLISHED:  # never read: only a reset ends it
                 assert time.monotonic() - dropped_at < 30, (
