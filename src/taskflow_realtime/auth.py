@@ -21,6 +21,7 @@ class ExpiredToken(InvalidToken):
 class AccessClaims:
     user_id: int
     expires_at: float  # unix time
+    issued_at: int  # unix seconds: a revocation refuses tokens issued before its cut-off
 
 
 class TokenVerifier:
@@ -37,7 +38,7 @@ class TokenVerifier:
                 token,
                 self._key,
                 algorithms=["RS256"],
-                options={"require": ["exp", "user_id", "token_type"]},
+                options={"require": ["exp", "iat", "user_id", "token_type"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise ExpiredToken("expired") from exc
@@ -49,4 +50,6 @@ class TokenVerifier:
             user_id = int(claims["user_id"])  # simplejwt writes it as a string
         except (TypeError, ValueError) as exc:
             raise InvalidToken("bad user_id") from exc
-        return AccessClaims(user_id=user_id, expires_at=float(claims["exp"]))
+        return AccessClaims(
+            user_id=user_id, expires_at=float(claims["exp"]), issued_at=int(claims["iat"])
+        )

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 from taskflow_realtime.auth import TokenVerifier
 from taskflow_realtime.hub import Hub
 from taskflow_realtime.settings import Settings
+from taskflow_realtime.socket_registry import SocketRegistry
 from taskflow_realtime.stream import EventStream
 
 
@@ -39,8 +40,14 @@ def get_redis(connection: HTTPConnection) -> Redis:
     return redis
 
 
+def get_registry(connection: HTTPConnection) -> SocketRegistry:
+    registry: SocketRegistry = connection.app.state.registry
+    return registry
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HubDep = Annotated[Hub, Depends(get_hub)]
 StreamDep = Annotated[EventStream, Depends(get_stream)]
 VerifierDep = Annotated[TokenVerifier, Depends(get_verifier)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
+RegistryDep = Annotated[SocketRegistry, Depends(get_registry)]
