@@ -35,19 +35,6 @@ class Mode:
     # P6 deadline scan
     p6_tasks: int
     p6_scans: int
-    # P7 abuse (well-behaved sockets and write rate; per attack phase)
-    p7_sockets: int
-    p7_team_size: int
-    p7_rate: float
-    p7_seconds: float
-    p7_warmup_seconds: float
-    p7_big_frames: int
-    p7_stalled: int
-    p7_flood_rate: float
-    p7_flood_bytes: int
-    p7_cap_concurrency: int
-    p7_replay_window: int
-    p7_replays: int
     p8_tasks: int
 
     def as_dict(self) -> dict[str, Any]:
@@ -75,18 +62,6 @@ SHORT = Mode(
     p5_slow_delay=2.0,
     p6_tasks=100_000,
     p6_scans=10,
-    p7_sockets=200,
-    p7_team_size=10,
-    p7_rate=50.0,
-    p7_seconds=6.0,
-    p7_warmup_seconds=2.0,
-    p7_big_frames=40,
-    p7_stalled=300,
-    p7_flood_rate=30.0,
-    p7_flood_bytes=32_000,
-    p7_cap_concurrency=50,
-    p7_replay_window=50_000,
-    p7_replays=10,
     p8_tasks=2000,
 )
 
@@ -111,18 +86,6 @@ FULL = Mode(
     p5_slow_delay=2.0,
     p6_tasks=100_000,
     p6_scans=30,
-    p7_sockets=200,
-    p7_team_size=10,
-    p7_rate=50.0,
-    p7_seconds=20.0,
-    p7_warmup_seconds=2.0,
-    p7_big_frames=40,
-    p7_stalled=300,
-    p7_flood_rate=30.0,
-    p7_flood_bytes=32_000,
-    p7_cap_concurrency=50,
-    p7_replay_window=50_000,
-    p7_replays=10,
     p8_tasks=2000,
 )
 
@@ -149,18 +112,6 @@ SMOKE = Mode(
     p5_slow_delay=0.2,
     p6_tasks=200,
     p6_scans=1,
-    p7_sockets=20,
-    p7_team_size=10,
-    p7_rate=10.0,
-    p7_seconds=1.0,
-    p7_warmup_seconds=0.5,
-    p7_big_frames=4,
-    p7_stalled=25,
-    p7_flood_rate=50.0,
-    p7_flood_bytes=4_000,
-    p7_cap_concurrency=5,
-    p7_replay_window=500,
-    p7_replays=2,
     p8_tasks=50,
 )
 

@@ -9,11 +9,15 @@ push path proper) is measured first without any attack, then during each attack 
 - stalled sockets: sockets of attacker users that authenticate and never read again, under a
   flood of large events addressed to them written straight into the stream (each is closed
   with 1013 once its send budget is spent); RSS is read again once they have gone;
-- socket-cap flood: one user opening sockets as fast as it can (all but the cap get 4429).
+- socket-cap flood: one user opening sockets as fast as it can (all but the cap get 4429),
+  once through the gateway (nginx with the deployment's limits per client address in front, as
+  deployed: most attempts get 429 there) and once straight at the realtime port, around it (what
+  the realtime process itself pays per refused socket).
 
 The realtime process's RSS is sampled from /proc every 100 ms throughout. Replay cost: after
-the attacks, concurrent reconnects of a user whose only event is the newest of a window of
-entries for other users: time until it arrives, and the realtime process's CPU and RSS.
+the attacks, concurrent reconnects of a user whose only event after its `last_event_id` is the
+newest of a window of entries for other users: time until it arrives, the realtime process's
+CPU and RSS, and the Redis entries the replays read (realtime `/health`).
 Attackers run in this process, on the same machine: their CPU competes with everything else.
 """
 
@@ -41,6 +45,7 @@ from bench.p1_push import PushPhase
 from bench.report import row
 from bench.stats import ratio, spread
 from bench.wsclient import WsClient, open_many, wait_for_message
+from taskflow_events import keys
 from taskflow_local.processes import cpu_sample, rss_bytes
 
 TARGET_RATIO = 2.0
@@ -50,9 +55,41 @@ BIG_FRAME = 16 * MB
 SOCKETS_PER_USER = 20  # the realtime service's default cap
 
 
-def connections(port: int) -> int:
+@dataclasses.dataclass(frozen=True)
+class Params:
+    sockets: int  # well-behaved sockets, in teams of `team_size`
+    team_size: int
+    rate: float  # well-behaved writes per second (tasks created through the API)
+    seconds: float  # measured per phase
+    warmup_seconds: float  # the attack runs this long before measuring
+    big_frames: int  # concurrent 16 MiB-frame attackers
+    stalled: int  # non-reading sockets
+    flood_rate: float  # events/s for them
+    flood_bytes: int  # characters of each
+    cap_concurrency: int  # loops opening sockets for one user
+    replay_window: int  # stream entries the replays skip over
+    replays: int  # concurrent replays
+
+
+PARAMS = {
+    "short": Params(200, 10, 50.0, 6.0, 2.0, 40, 300, 30.0, 32_000, 50, 50_000, 10),
+    "full": Params(200, 10, 50.0, 20.0, 2.0, 40, 300, 30.0, 32_000, 50, 50_000, 10),
+    "smoke": Params(20, 10, 10.0, 1.0, 0.5, 4, 25, 50.0, 4_000, 5, 500, 2),
+}
+
+
+def _health(port: int) -> dict[str, Any]:
     with urllib.request.urlopen(f"http://{HOST}:{port}/health", timeout=10) as response:
-        return int(json.loads(response.read())["connections"])
+        health: dict[str, Any] = json.loads(response.read())
+    return health
+
+
+def connections(port: int) -> int:
+    return int(_health(port)["connections"])
+
+
+def replay_entries_read(port: int) -> int:
+    return int(_health(port)["replay"]["entries_read"])
 
 
 class RssSampler:
@@ -80,7 +117,12 @@ async def _raw_socket(port: int, receive_buffer: int | None = None) -> WsClient:
     sock.setblocking(False)
     await loop.sock_connect(sock, (HOST, port))
     _, client = await loop.create_connection(lambda: WsClient(HOST, port), sock=sock)
-    await client.upgraded
+    try:
+        await client.upgraded
+    except BaseException:
+        if client.transport is not None:  # refused at the handshake (the gateway's 429)
+            client.transport.close()
+        raise
     return client
 
 
@@ -166,7 +208,7 @@ async def flood(
 
 async def cap_flood(port: int, token: str, stop: asyncio.Event, concurrency: int) -> dict[str, int]:
     """One user opening sockets as fast as it can; the ones that get in stay open."""
-    counts = {"attempts": 0, "refused_4429": 0, "admitted": 0}
+    counts = {"attempts": 0, "refused_4429": 0, "refused_429": 0, "admitted": 0}
     kept: list[WsClient] = []
 
     async def one() -> None:
@@ -179,9 +221,11 @@ async def cap_flood(port: int, token: str, stop: asyncio.Event, concurrency: int
                 await wait_for_message(client, lambda message: True, 10)
                 counts["admitted"] += 1
                 kept.append(client)
-            except ConnectionError:
+            except ConnectionError as error:
                 if client is not None and client.close_code == 4429:
                     counts["refused_4429"] += 1
+                elif client is None and " 429 " in str(error):
+                    counts["refused_429"] += 1  # by the gateway, at the handshake
             except (OSError, TimeoutError):
                 await asyncio.sleep(0.05)
 
@@ -192,8 +236,8 @@ async def cap_flood(port: int, token: str, stop: asyncio.Event, concurrency: int
 
 
 class Abuse:
-    def __init__(self, ctx: Context, api_port: int, realtime_port: int, realtime_pid: int):
-        self.ctx, self.api_port, self.port = ctx, api_port, realtime_port
+    def __init__(self, params: Params, realtime_pid: int):
+        self.params = params
         self.pid = realtime_pid
         self.rss = RssSampler(realtime_pid)
 
@@ -208,7 +252,7 @@ class Abuse:
         stop = asyncio.Event()
         attacker = asyncio.create_task(attack(stop)) if attack is not None else None
         if attacker is not None:
-            await asyncio.sleep(self.ctx.mode.p7_warmup_seconds)  # the attack is under way
+            await asyncio.sleep(self.params.warmup_seconds)  # the attack is under way
         measured = await push.run(repeat)
         stop.set()
         outcome = await attacker if attacker is not None else None
@@ -226,16 +270,17 @@ async def _measure(
     ctx: Context,
     api_port: int,
     realtime: Any,
+    gateway_port: int,
     teams: list[tuple[int, list[int]]],
     tokens: dict[int, str],
     attackers: list[str],
 ) -> dict[str, Any]:
-    mode = ctx.mode
-    abuse = Abuse(ctx, api_port, realtime.port, realtime.pid)
+    mode, params = ctx.mode, PARAMS[ctx.mode.name]
+    abuse = Abuse(params, realtime.pid)
     sampler = asyncio.create_task(abuse.rss.run())
     clients, errors = await open_many(HOST, realtime.port, list(tokens.values()))
     # The well-behaved traffic is P1's, at P7's rate and length.
-    push_mode = dataclasses.replace(mode, p1_rate=mode.p7_rate, p1_seconds=mode.p7_seconds)
+    push_mode = dataclasses.replace(mode, p1_rate=params.rate, p1_seconds=params.seconds)
     push = PushPhase(dataclasses.replace(ctx, mode=push_mode), api_port, teams, tokens)
     for client in clients:
         client.messages.clear()
@@ -247,23 +292,25 @@ async def _measure(
     stalled_state: dict[str, Any] = {}
 
     async def attack_big_frames(stop: asyncio.Event) -> Any:
-        return await big_frames(realtime.port, stop, mode.p7_big_frames)
+        return await big_frames(realtime.port, stop, params.big_frames)
 
     async def attack_stalled(stop: asyncio.Event) -> Any:
         sockets_tokens = [
-            attacker_tokens[index % len(attacker_tokens)] for index in range(mode.p7_stalled)
+            attacker_tokens[index % len(attacker_tokens)] for index in range(params.stalled)
         ]
         stalled, failed = await stalled_sockets(realtime.port, sockets_tokens)
         recipients = ",".join(str(user) for user in attacker_ids)
         sent = await flood(
-            ctx.redis_url, stream, recipients, mode.p7_flood_rate, mode.p7_flood_bytes, stop
+            ctx.redis_url, stream, recipients, params.flood_rate, params.flood_bytes, stop
         )
         peak = abuse.rss.peak
         # Sockets the server dropped (1013): they no longer count as its connections.
         still_open = await asyncio.to_thread(connections, realtime.port) - len(clients)
         for client in stalled:
             client.close()
-        await asyncio.sleep(2.0)  # the server notices and lets go
+        # The server has reset them all by now (1013, then the close deadline); give it a
+        # moment to let go of the rest, then read RSS again.
+        await asyncio.sleep(3.0)
         stalled_state["after_close_mb"] = rss_bytes(realtime.pid) / MB
         return {
             "opened": len(stalled),
@@ -273,14 +320,18 @@ async def _measure(
             "peak_mb": round(peak / MB, 1),
         }
 
-    async def attack_cap(stop: asyncio.Event) -> Any:
-        return await cap_flood(realtime.port, attacker_tokens[0], stop, mode.p7_cap_concurrency)
+    async def attack_cap_gateway(stop: asyncio.Event) -> Any:
+        return await cap_flood(gateway_port, attacker_tokens[0], stop, params.cap_concurrency)
+
+    async def attack_cap_direct(stop: asyncio.Event) -> Any:
+        return await cap_flood(realtime.port, attacker_tokens[0], stop, params.cap_concurrency)
 
     attacks: dict[str, Callable[[asyncio.Event], Coroutine[Any, Any, Any]] | None] = {
         "none": None,
         "big_frames": attack_big_frames,
         "stalled": attack_stalled,
-        "cap_flood": attack_cap,
+        "cap_flood": attack_cap_gateway,
+        "cap_flood_direct": attack_cap_direct,
     }
     repeats: list[dict[str, Any]] = []
     for repeat in range(mode.repeats):
@@ -294,7 +345,7 @@ async def _measure(
             )
         phases["stalled"]["rss_after_close_mb"] = stalled_state.get("after_close_mb")
         repeats.append(phases)
-    replay = await replay_cost(ctx, realtime, stream, replayer_id, replayer_token)
+    replay = await replay_cost(ctx, params, realtime, stream, replayer_id, replayer_token)
     ctx.log(f"P7 replay: {replay}")
     sampler.cancel()
     for client in clients:
@@ -308,23 +359,33 @@ async def _measure(
     }
 
 
+async def _append(client: aioredis.Redis, stream: str, user_id: int, event: str) -> str:
+    """An event for `user_id` as the core's publisher writes it: the entry, and its id in the
+    user's index (docs/events.md "Layout")."""
+    entry_id = str(await client.xadd(stream, {"r": str(user_id), "e": event}))
+    await client.xadd(keys.user_index_key(stream, user_id), {"p": "1"}, id=entry_id)
+    return entry_id
+
+
 async def replay_cost(
-    ctx: Context, realtime: Any, stream: str, user_id: int, token: str
+    ctx: Context, params: Params, realtime: Any, stream: str, user_id: int, token: str
 ) -> dict[str, float]:
-    """`p7_replays` concurrent reconnects from the start of a window of `p7_replay_window`
-    entries for other users, whose last entry is the user's only event."""
-    mode = ctx.mode
+    """`replays` concurrent reconnects from the user's own event at the start of a window of
+    `replay_window` entries for other users, whose last entry is the user's next event."""
     client = aioredis.Redis.from_url(ctx.redis_url, decode_responses=True)
     try:
-        first = await client.xadd(stream, {"r": "0", "e": '{"event":"filler"}'})
-        pipe = client.pipeline(transaction=False)
+        first = await _append(client, stream, user_id, '{"event":"replay.start"}')
         padding = "y" * 1000
-        for _ in range(mode.p7_replay_window):
-            pipe.xadd(stream, {"r": "0", "e": json.dumps({"event": "filler", "pad": padding})})
-        await pipe.execute()
-        await client.xadd(stream, {"r": str(user_id), "e": '{"event":"replay.marker"}'})
+        for start in range(0, params.replay_window, 1000):
+            pipe = client.pipeline(transaction=False)
+            for _ in range(min(1000, params.replay_window - start)):
+                event = json.dumps({"event": "filler", "pad": padding})
+                pipe.xadd(stream, {"r": "0", "e": event})
+            await pipe.execute()
+        await _append(client, stream, user_id, '{"event":"replay.marker"}')
     finally:
         await client.aclose()
+    read_before = await asyncio.to_thread(replay_entries_read, realtime.port)
     rss_before = rss_bytes(realtime.pid)
     cpu_before = cpu_sample(realtime.pid)
     sampler = RssSampler(realtime.pid)
@@ -339,12 +400,14 @@ async def replay_cost(
         ws.close()
         return elapsed
 
-    times = await asyncio.gather(*(one() for _ in range(mode.p7_replays)))
+    times = await asyncio.gather(*(one() for _ in range(params.replays)))
     sampling.cancel()
     cpu_after = cpu_sample(realtime.pid)
+    read = await asyncio.to_thread(replay_entries_read, realtime.port) - read_before
     return {
-        "window_entries": float(mode.p7_replay_window),
-        "replays": float(mode.p7_replays),
+        "redis_entries_read_per_replay": read / params.replays,
+        "window_entries": float(params.replay_window),
+        "replays": float(params.replays),
         "slowest_s": max(times),
         "cpu_s": cpu_after.cpu_seconds - cpu_before.cpu_seconds,
         "rss_growth_mb": (sampler.peak - rss_before) / MB,
@@ -352,15 +415,15 @@ async def replay_cost(
 
 
 def _seed(ctx: Context) -> tuple[list[tuple[int, list[int]]], dict[int, str], list[str]]:
-    mode = ctx.mode
-    users = make_users("p7u", mode.p7_sockets)
+    params = PARAMS[ctx.mode.name]
+    users = make_users("p7u", params.sockets)
     teams: list[tuple[int, list[int]]] = []
-    for start in range(0, len(users), mode.p7_team_size):
-        members = users[start : start + mode.p7_team_size]
-        team = make_team(f"p7 team {start // mode.p7_team_size}", members[0], members)
+    for start in range(0, len(users), params.team_size):
+        members = users[start : start + params.team_size]
+        team = make_team(f"p7 team {start // params.team_size}", members[0], members)
         teams.append((team.pk, [user.pk for user in members]))
     tokens = {user.pk: access_token(user) for user in users}
-    attacker_count = max(1, -(-mode.p7_stalled // SOCKETS_PER_USER))
+    attacker_count = max(1, -(-params.stalled // SOCKETS_PER_USER))
     attackers: list[str] = []
     for user in make_users("p7x", attacker_count):
         attackers += [str(user.pk), access_token(user)]
@@ -381,7 +444,11 @@ def run(ctx: Context) -> dict[str, Any]:
         realtime = services.realtime(ctx.env)
         stack.callback(realtime.stop)
         services.wait_healthy(f"http://{HOST}:{realtime.port}/health")
-        measured = uvloop.run(_measure(ctx, core.port or 0, realtime, teams, tokens, attackers))
+        gateway = services.gateway(core.port or 0, [realtime.port or 0])
+        stack.callback(gateway.stop)
+        measured = uvloop.run(
+            _measure(ctx, core.port or 0, realtime, gateway.port or 0, teams, tokens, attackers)
+        )
     services.celery_purge(ctx.env)
     return summarise(measured)
 
@@ -401,7 +468,8 @@ def summarise(measured: dict[str, Any]) -> dict[str, Any]:
     labels = {
         "big_frames": "big pre-auth frames",
         "stalled": "non-reading sockets under an event flood",
-        "cap_flood": "socket-cap flood",
+        "cap_flood": "socket-cap flood through the gateway",
+        "cap_flood_direct": "socket-cap flood around the gateway (straight at realtime)",
     }
     for phase, label in labels.items():
         phase_ratio = p99_ratio(phase)
@@ -447,6 +515,9 @@ def summarise(measured: dict[str, Any]) -> dict[str, Any]:
             "replay: slowest of the concurrent replays s": spread([replay["slowest_s"]]),
             "replay: realtime CPU s": spread([replay["cpu_s"]]),
             "replay: realtime RSS growth MB": spread([replay["rss_growth_mb"]]),
+            "replay: Redis entries read per replay": spread(
+                [replay["redis_entries_read_per_replay"]]
+            ),
         },
         "setup": {
             "sockets_open": measured["sockets_open"],

@@ -25,6 +25,10 @@ class Hub:
         self._by_user.setdefault(connection.user_id, set()).add(connection)
         self.connection_count += 1
 
+    def open_sockets(self, user_id: int) -> int:
+        """The user's sockets on this process."""
+        return len(self._by_user.get(user_id, ()))
+
     def remove(self, connection: Connection) -> None:
         sockets = self._by_user.get(connection.user_id)
         if sockets is None or connection not in sockets:

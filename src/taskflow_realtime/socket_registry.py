@@ -7,6 +7,11 @@ own members every `heartbeat` seconds, so the sockets of a process that crashed 
 within `ttl`, with nothing to clean up. Admission is one Lua call that also reads the user's
 revocation cut-off, `<stream>:revoked:<user>` (set by the core's publisher with the revoke
 control entry): one bounded round trip per `auth`.
+
+Refusing is cheaper than admitting: a user who already has the cap on this process alone, or
+whom Redis called full within the last `FULL_MEMO_SECONDS`, is refused here without a round trip
+(a place freed on another process is seen that much later; one freed here, at once). A user
+flooding `/ws` with one token then costs the handshake and a dict lookup per attempt.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import enum
 import itertools
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterable
 
 from redis.asyncio import Redis
@@ -58,6 +64,11 @@ return at
 """
 
 
+# How long "Redis says this user is full" is believed without asking again.
+FULL_MEMO_SECONDS = 1.0
+FULL_MEMO_SIZE = 10_000  # users remembered as full (expired ones are dropped past this)
+
+
 class Admission(enum.Enum):
     OK = "ok"
     REVOKED = "revoked"  # the token was issued before the user's revocation cut-off
@@ -84,6 +95,7 @@ class SocketRegistry:
         self._process = secrets.token_hex(6)
         self._numbers = itertools.count(1)
         self._admit = redis.register_script(ADMIT_LUA)
+        self._full_until: dict[int, float] = {}  # user id → monotonic time
         self._renew = redis.register_script(RENEW_LUA)
 
     def sockets_key(self, user_id: int) -> str:
@@ -94,6 +106,27 @@ class SocketRegistry:
 
     def new_member(self) -> str:
         return f"{self._process}:{next(self._numbers)}"
+
+    def full_here(self, user_id: int, open_here: int) -> bool:
+        """Refuse without asking Redis: the user has the cap open on this process alone, or
+        Redis answered "full" for them less than FULL_MEMO_SECONDS ago."""
+        if open_here >= self.max_per_user:
+            return True
+        until = self._full_until.get(user_id)
+        if until is None:
+            return False
+        if until > time.monotonic():
+            return True
+        del self._full_until[user_id]
+        return False
+
+    def _remember_full(self, user_id: int) -> None:
+        now = time.monotonic()
+        if len(self._full_until) >= FULL_MEMO_SIZE:
+            self._full_until = {u: t for u, t in self._full_until.items() if t > now}
+            if len(self._full_until) >= FULL_MEMO_SIZE:
+                return  # that many users full at once: ask Redis for the rest
+        self._full_until[user_id] = now + FULL_MEMO_SECONDS
 
     async def admit(self, user_id: int, member: str, issued_at: int) -> Admission:
         """Count the socket against the user's cap, unless the token is revoked or the cap
@@ -107,7 +140,10 @@ class SocketRegistry:
         except (RedisError, OSError, TimeoutError) as exc:
             logger.warning("socket registry unreachable at auth (%s); admitting", exc)
             return Admission.OK
-        return Admission(result)
+        admission = Admission(result)
+        if admission is Admission.FULL:
+            self._remember_full(user_id)
+        return admission
 
     async def is_revoked(self, user_id: int, issued_at: int) -> bool:
         """For a fresh `auth` frame on an open socket: one bounded GET."""
@@ -121,6 +157,7 @@ class SocketRegistry:
 
     async def release(self, user_id: int, member: str) -> None:
         """The socket closed; if Redis cannot be told, the member lapses within `ttl`."""
+        self._full_until.pop(user_id, None)  # its place is free again
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 await self.redis.zrem(self.sockets_key(user_id), member)

@@ -30,6 +30,8 @@ from taskflow_realtime.stream_ids import StreamId, parse_stream_id
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
+TOO_MANY_SOCKETS = "too many sockets for this user"
+
 
 @router.websocket("/ws")
 async def events_socket(
@@ -57,6 +59,9 @@ async def events_socket(
         await _close_quietly(websocket, authenticated)
         return
     frame, claims = authenticated
+    if registry.full_here(claims.user_id, hub.open_sockets(claims.user_id)):
+        await _close_quietly(websocket, Refusal(CLOSE_TOO_MANY_SOCKETS, TOO_MANY_SOCKETS))
+        return
 
     connection = Connection(
         websocket,
@@ -70,14 +75,16 @@ async def events_socket(
     # Registered before the registry is asked: a revocation published from now on closes it
     # (from the stream), one published before is in the key the registry reads.
     hub.add(connection)  # from here on, live events for this user are buffered
+    admitted = False
     try:
         admission = await registry.admit(claims.user_id, connection.member, claims.issued_at)
         if admission is not Admission.OK:
             if admission is Admission.REVOKED:
                 await connection.close(CLOSE_UNAUTHORIZED, "token revoked")
             else:
-                await connection.close(CLOSE_TOO_MANY_SOCKETS, "too many sockets for this user")
+                await connection.close(CLOSE_TOO_MANY_SOCKETS, TOO_MANY_SOCKETS)
             return
+        admitted = True
         connection.expire_at(claims.expires_at)
         await websocket.send_text(encode_frame(ReadyFrame(user=claims.user_id)))
         replayed_up_to = await _replay(
@@ -94,7 +101,8 @@ async def events_socket(
             raise
     finally:
         connection.detach()
-        await registry.release(claims.user_id, connection.member)
+        if admitted:  # a refused socket never took a place
+            await registry.release(claims.user_id, connection.member)
 
 
 async def _replay(
