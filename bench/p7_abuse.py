@@ -18,7 +18,12 @@ The realtime process's RSS is sampled from /proc every 100 ms throughout. Replay
 the attacks, concurrent reconnects of a user whose only event after its `last_event_id` is the
 newest of a window of entries for other users: time until it arrives, the realtime process's
 CPU and RSS, and the Redis entries the replays read (realtime `/health`).
-Attackers run in this process, on the same machine: their CPU competes with everything else.
+Each attack runs in a process of its own (`python -m bench.p7_abuse <attack> <json>`), at the
+lowest CPU priority (nice 19): on a real deployment the attacker's machine is not the server's,
+so the attacker's own work (tens of thousands of connects a second, its event loop) must not be
+counted as the server's, nor stall the well-behaved clients' event loop in this process. It
+still shares the machine's two cores with everything else; the gateway and the realtime
+process run at normal priority.
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
+import signal
 import socket
 import struct
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Coroutine
@@ -42,6 +50,7 @@ from bench import services
 from bench.context import HOST, Context
 from bench.database import access_token, close_django_connections, make_team, make_users
 from bench.p1_push import PushPhase
+from bench.processes import Service, python
 from bench.report import row
 from bench.stats import ratio, spread
 from bench.wsclient import WsClient, open_many, wait_for_message
@@ -126,7 +135,7 @@ async def _raw_socket(port: int, receive_buffer: int | None = None) -> WsClient:
     return client
 
 
-async def big_frames(port: int, stop: asyncio.Event, concurrency: int) -> dict[str, int]:
+async def big_frames(stop: asyncio.Event, port: int, concurrency: int) -> dict[str, int]:
     """`concurrency` loops, each: open, start a 16 MiB text frame, write until refused."""
     counts = {"frames": 0, "closed_1009": 0, "errors": 0}
     chunk = b" " * (256 * 1024)
@@ -206,7 +215,25 @@ async def flood(
     return sent
 
 
-async def cap_flood(port: int, token: str, stop: asyncio.Event, concurrency: int) -> dict[str, int]:
+async def stalled_flood(
+    stop: asyncio.Event,
+    port: int,
+    tokens: list[str],
+    redis_url: str,
+    stream: str,
+    recipients: str,
+    rate: float,
+    size: int,
+) -> dict[str, int]:
+    """Non-reading sockets, then large events for their users until told to stop."""
+    stalled, failed = await stalled_sockets(port, tokens)
+    sent = await flood(redis_url, stream, recipients, rate, size, stop)
+    for client in stalled:
+        client.close()
+    return {"opened": len(stalled), "failed": failed, "flood_events": sent}
+
+
+async def cap_flood(stop: asyncio.Event, port: int, token: str, concurrency: int) -> dict[str, int]:
     """One user opening sockets as fast as it can; the ones that get in stay open."""
     counts = {"attempts": 0, "refused_4429": 0, "refused_429": 0, "admitted": 0}
     kept: list[WsClient] = []
@@ -235,6 +262,43 @@ async def cap_flood(port: int, token: str, stop: asyncio.Event, concurrency: int
     return counts
 
 
+ATTACKS: dict[str, Callable[..., Coroutine[Any, Any, dict[str, int]]]] = {
+    "big_frames": big_frames,
+    "stalled": stalled_flood,
+    "cap_flood": cap_flood,
+}
+
+
+class AttackerProcess:
+    """One attack in a child process (see the module's docstring); `stop` ends it and returns
+    what it counted."""
+
+    def __init__(self, env: dict[str, str], kind: str, **spec: Any) -> None:
+        args = python("-m", "bench.p7_abuse", kind, json.dumps(spec))
+        self.service = Service(f"p7-attacker-{kind}", args, env).start()
+
+    async def stop(self) -> dict[str, int]:
+        await asyncio.to_thread(self.service.stop, 60.0)  # SIGTERM: it reports, then exits
+        assert self.service.log_path is not None
+        lines = self.service.log_path.read_text().strip().splitlines()
+        outcome: dict[str, int] = json.loads(lines[-1]) if lines else {"no_report": 1}
+        return outcome
+
+
+def attacker_main(argv: list[str]) -> None:
+    """`python -m bench.p7_abuse <attack> <json spec>`: run until SIGTERM, print the counts."""
+    kind, spec = argv[0], json.loads(argv[1])
+    os.nice(19)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        outcome = await ATTACKS[kind](stop, **spec)
+        print(json.dumps(outcome), flush=True)
+
+    uvloop.run(main())
+
+
 class Abuse:
     def __init__(self, params: Params, realtime_pid: int):
         self.params = params
@@ -245,17 +309,17 @@ class Abuse:
         self,
         push: PushPhase,
         repeat: int,
-        attack: Callable[[asyncio.Event], Coroutine[Any, Any, Any]] | None,
+        attack: Callable[[], AttackerProcess] | None,
+        after: Callable[[], Coroutine[Any, Any, dict[str, Any]]] | None = None,
     ) -> dict[str, Any]:
         """Normal traffic for one phase, with `attack` running alongside (then stopped)."""
         rss_before = self.rss.reset()
-        stop = asyncio.Event()
-        attacker = asyncio.create_task(attack(stop)) if attack is not None else None
+        attacker = attack() if attack is not None else None
         if attacker is not None:
             await asyncio.sleep(self.params.warmup_seconds)  # the attack is under way
         measured = await push.run(repeat)
-        stop.set()
-        outcome = await attacker if attacker is not None else None
+        seen = await after() if after is not None else {}
+        outcome = (await attacker.stop()) | seen if attacker is not None else None
         return {
             "publish": measured["publish"],
             "write": measured["write"],
@@ -291,53 +355,64 @@ async def _measure(
     replayer_id, replayer_token = int(attackers[-2]), attackers[-1]
     stalled_state: dict[str, Any] = {}
 
-    async def attack_big_frames(stop: asyncio.Event) -> Any:
-        return await big_frames(realtime.port, stop, params.big_frames)
+    env = ctx.env
 
-    async def attack_stalled(stop: asyncio.Event) -> Any:
-        sockets_tokens = [
-            attacker_tokens[index % len(attacker_tokens)] for index in range(params.stalled)
-        ]
-        stalled, failed = await stalled_sockets(realtime.port, sockets_tokens)
-        recipients = ",".join(str(user) for user in attacker_ids)
-        sent = await flood(
-            ctx.redis_url, stream, recipients, params.flood_rate, params.flood_bytes, stop
+    def attack_big_frames() -> AttackerProcess:
+        return AttackerProcess(env, "big_frames", port=realtime.port, concurrency=params.big_frames)
+
+    def attack_stalled() -> AttackerProcess:
+        return AttackerProcess(
+            env,
+            "stalled",
+            port=realtime.port,
+            tokens=[attacker_tokens[n % len(attacker_tokens)] for n in range(params.stalled)],
+            redis_url=ctx.redis_url,
+            stream=stream,
+            recipients=",".join(str(user) for user in attacker_ids),
+            rate=params.flood_rate,
+            size=params.flood_bytes,
         )
-        peak = abuse.rss.peak
-        # Sockets the server dropped (1013): they no longer count as its connections.
+
+    async def after_stalled() -> dict[str, Any]:
+        # Sockets the server dropped (1013) no longer count as its connections.
         still_open = await asyncio.to_thread(connections, realtime.port) - len(clients)
-        for client in stalled:
-            client.close()
-        # The server has reset them all by now (1013, then the close deadline); give it a
-        # moment to let go of the rest, then read RSS again.
-        await asyncio.sleep(3.0)
-        stalled_state["after_close_mb"] = rss_bytes(realtime.pid) / MB
-        return {
-            "opened": len(stalled),
-            "failed": failed,
-            "flood_events": sent,
-            "still_open_at_end": still_open,
-            "peak_mb": round(peak / MB, 1),
-        }
+        return {"still_open_at_end": still_open, "peak_mb": round(abuse.rss.peak / MB, 1)}
 
-    async def attack_cap_gateway(stop: asyncio.Event) -> Any:
-        return await cap_flood(gateway_port, attacker_tokens[0], stop, params.cap_concurrency)
+    def attack_cap_gateway() -> AttackerProcess:
+        return AttackerProcess(
+            env,
+            "cap_flood",
+            port=gateway_port,
+            token=attacker_tokens[0],
+            concurrency=params.cap_concurrency,
+        )
 
-    async def attack_cap_direct(stop: asyncio.Event) -> Any:
-        return await cap_flood(realtime.port, attacker_tokens[0], stop, params.cap_concurrency)
+    def attack_cap_direct() -> AttackerProcess:
+        return AttackerProcess(
+            env,
+            "cap_flood",
+            port=realtime.port,
+            token=attacker_tokens[0],
+            concurrency=params.cap_concurrency,
+        )
 
-    attacks: dict[str, Callable[[asyncio.Event], Coroutine[Any, Any, Any]] | None] = {
-        "none": None,
-        "big_frames": attack_big_frames,
-        "stalled": attack_stalled,
-        "cap_flood": attack_cap_gateway,
-        "cap_flood_direct": attack_cap_direct,
+    attacks: dict[str, tuple[Callable[[], AttackerProcess] | None, Any]] = {
+        "none": (None, None),
+        "big_frames": (attack_big_frames, None),
+        "stalled": (attack_stalled, after_stalled),
+        "cap_flood": (attack_cap_gateway, None),
+        "cap_flood_direct": (attack_cap_direct, None),
     }
     repeats: list[dict[str, Any]] = []
     for repeat in range(mode.repeats):
         phases: dict[str, Any] = {}
-        for name, attack in attacks.items():
-            phases[name] = await abuse.phase(push, repeat * 10 + len(phases), attack)
+        for name, (attack, after) in attacks.items():
+            phases[name] = await abuse.phase(push, repeat * 10 + len(phases), attack, after)
+            if name == "stalled":
+                # Its sockets are gone (reset by the server, closed by the attacker's exit):
+                # RSS once the server has let go of them.
+                await asyncio.sleep(3.0)
+                stalled_state["after_close_mb"] = rss_bytes(realtime.pid) / MB
             ctx.log(
                 f"P7 repeat {repeat + 1} {name}: publish->socket p99"
                 f" {phases[name]['publish']['p99_ms']:.2f} ms, RSS peak"
@@ -529,3 +604,7 @@ def summarise(measured: dict[str, Any]) -> dict[str, Any]:
         },
         "raw": repeats,
     }
+
+
+if __name__ == "__main__":
+    attacker_main(sys.argv[1:])

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from starlette.websockets import WebSocket
 
+from taskflow_realtime import memory
 from taskflow_realtime.eager_send import EagerSender
 from taskflow_realtime.stream_ids import StreamId
 from taskflow_realtime.transport import abort_transport, transport_open
@@ -155,6 +156,8 @@ class Connection(EagerSender):
         """Close with `code` within the deadline; else reset the connection, which releases
         whatever was queued for it. The socket may already be gone (the peer left, or uvicorn
         closed it): nothing to do then."""
+        if code == CLOSE_TOO_SLOW:  # its buffers are freed once it is gone (memory.py)
+            memory.trim_soon()
         started = asyncio.get_running_loop().time()
         try:
             await asyncio.wait_for(self.websocket.close(code, reason), CLOSE_DEADLINE_SECONDS)
@@ -171,6 +174,7 @@ class Connection(EagerSender):
             await asyncio.sleep(CLOSE_POLL_SECONDS)
         if transport_open(self.websocket):
             abort_transport(self.websocket)
+            memory.trim_soon()
             logger.warning(
                 "socket of user %s did not complete its close (%s) within %.0fs: reset",
                 self.user_id,

@@ -26,6 +26,7 @@ from taskflow_realtime.metrics import RealtimeMetrics
 from taskflow_realtime.socket_registry import Admission, SocketRegistry
 from taskflow_realtime.stream import EntryGone, EventStream
 from taskflow_realtime.stream_ids import StreamId, parse_stream_id
+from taskflow_realtime.transport import limit_send_buffer
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -43,6 +44,8 @@ async def events_socket(
     registry: RegistryDep,
 ) -> None:
     await websocket.accept()
+    if settings.ws_socket_send_buffer_bytes:
+        limit_send_buffer(websocket, settings.ws_socket_send_buffer_bytes)
     timeout = settings.ws_auth_timeout_seconds
     try:
         message = await asyncio.wait_for(websocket.receive(), timeout)

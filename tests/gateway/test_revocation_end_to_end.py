@@ -1,7 +1,8 @@
 """Revocation reaches open sockets end to end, through the gateway, with the real core, relay
 and two realtime processes: a password change through the API closes the user's socket with
-4401 within a second, so does a deactivation, and a member removed from a team stops receiving
-the team's events at once (recipients are fixed when an event is published)."""
+4401 within a second, so do a log-out-everywhere and a deactivation, and a member removed from
+a team stops receiving the team's events at once (recipients are fixed when an event is
+published)."""
 
 from __future__ import annotations
 
@@ -41,17 +42,19 @@ def closed_with(socket: ClientConnection, since: float) -> tuple[int, float]:
     return received.code, time.monotonic() - since
 
 
-def test_a_password_change_and_a_deactivation_close_the_users_sockets_within_a_second(
+def test_a_password_change_logout_all_and_a_deactivation_close_the_users_sockets_within_a_second(
     gateway: RunningGateway,
 ) -> None:
     with gateway.client() as client:
         _, alice = sign_up(client, "alice")
         bob_id, bob = sign_up(client, "bob")
         _, carol = sign_up(client, "carol")
+        _, dave = sign_up(client, "dave")
     with (
         open_socket(gateway, alice) as alices,
         open_socket(gateway, bob) as bobs,
         open_socket(gateway, carol) as carols,
+        open_socket(gateway, dave) as daves,
     ):
         with gateway.client(headers={"Authorization": f"Bearer {alice}"}) as client:
             changed = client.post(
@@ -61,6 +64,14 @@ def test_a_password_change_and_a_deactivation_close_the_users_sockets_within_a_s
         answered = time.monotonic()
         assert changed.status_code == 204, changed.text
         code, seconds = closed_with(alices, answered)
+        assert code == 4401
+        assert seconds < 1.0, seconds
+
+        with gateway.client(headers={"Authorization": f"Bearer {dave}"}) as client:
+            logged_out = client.post("/api/v1/auth/logout-all/")
+        answered = time.monotonic()
+        assert logged_out.status_code == 204, logged_out.text
+        code, seconds = closed_with(daves, answered)
         assert code == 4401
         assert seconds < 1.0, seconds
 
