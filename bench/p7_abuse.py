@@ -219,14 +219,17 @@ async def stalled_flood(
     stop: asyncio.Event,
     port: int,
     tokens: list[str],
+    sockets: int,
     redis_url: str,
     stream: str,
     recipients: str,
     rate: float,
     size: int,
 ) -> dict[str, int]:
-    """Non-reading sockets, then large events for their users until told to stop."""
-    stalled, failed = await stalled_sockets(port, tokens)
+    """`sockets` non-reading sockets (the users' `tokens` in turn), then large events for those
+    users until told to stop."""
+    every = [tokens[n % len(tokens)] for n in range(sockets)]
+    stalled, failed = await stalled_sockets(port, every)
     sent = await flood(redis_url, stream, recipients, rate, size, stop)
     for client in stalled:
         client.close()
@@ -365,7 +368,8 @@ async def _measure(
             env,
             "stalled",
             port=realtime.port,
-            tokens=[attacker_tokens[n % len(attacker_tokens)] for n in range(params.stalled)],
+            tokens=attacker_tokens,
+            sockets=params.stalled,
             redis_url=ctx.redis_url,
             stream=stream,
             recipients=",".join(str(user) for user in attacker_ids),
