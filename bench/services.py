@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bench.processes import REPO, Service, python
+from bench.processes import LOG_DIR, REPO, Service, python
 from taskflow_deploy.commands import (
     celery_command,
     core_command,
@@ -17,6 +17,13 @@ from taskflow_deploy.commands import (
     realtime_environment,
     relay_command,
     worker_command,
+)
+from taskflow_deploy.gateway import (
+    Gateway,
+    current_worker_user,
+    nginx_binary,
+    nginx_command,
+    write,
 )
 from taskflow_local.processes import free_port
 
@@ -108,3 +115,21 @@ def smtp_sink(port: int, delay: float, count_file: Path, env: dict[str, str]) ->
         str(count_file),
     )
     return Service(f"smtp-{delay:g}s", args, env, port=port).start()
+
+
+def gateway(core_port: int, realtime_ports: list[int]) -> Service:
+    """nginx in front, rendered from the deployment's template with its default limits (the
+    /ws limits per client address included), as a real deployment has it."""
+    binary = nginx_binary()
+    if binary is None:
+        raise RuntimeError("nginx is required (apt-get install nginx)")
+    port = free_port()
+    config = Gateway(
+        listen=f"127.0.0.1:{port}",
+        core_servers=(f"127.0.0.1:{core_port}",),
+        realtime_servers=tuple(f"127.0.0.1:{p}" for p in realtime_ports),
+        prefix=LOG_DIR.parent / f"nginx-{port}",
+        worker_user=current_worker_user(),
+    )
+    write(config)
+    return Service("gateway", nginx_command(config, binary), {}, port=port).start()

@@ -18,6 +18,11 @@ CELERY_APP = "taskflow_core.config.celery_app"
 # gunicorn's settings for the core (taskflow_core/config/gunicorn.py): the access log format (the
 # path without its query string) and the logger that escapes control characters in it.
 CORE_GUNICORN_CONFIG = "python:taskflow_core.config.gunicorn"
+# Client frames are an `auth` frame (a token of well under 1 KiB) and nothing bigger: uvicorn
+# reads a frame whole before the app sees it, so its 16 MiB default let one unauthenticated
+# socket cost 16 MiB. A bigger frame is refused from its header, with close 1009
+# (docs/protocol.md).
+WS_MAX_FRAME_BYTES = 4096
 
 
 def realtime_environment(env: Mapping[str, str]) -> dict[str, str]:
@@ -32,12 +37,14 @@ def uvicorn_args(
 
     permessage-deflate is off: its zlib state costs ~45 KiB per socket (two thirds of an idle
     socket's memory), and event frames are small JSON that gains little from compression.
+    Client frames over WS_MAX_FRAME_BYTES are refused before they are read.
     """
     return [
         "taskflow_realtime.app:app",
         *("--host", host, "--port", str(port), "--no-access-log"),
         *("--proxy-headers", "--forwarded-allow-ips", forwarded_allow_ips),
         *("--ws-per-message-deflate", "false"),
+        *("--ws-max-size", str(WS_MAX_FRAME_BYTES)),
     ]
 
 

@@ -43,6 +43,11 @@ class Gateway:
     client_max_body_size: str = "1m"
     auth_rate: str = "30r/m"
     auth_burst: int = 10
+    # Open /ws sockets per client address (an office behind one NAT address counts once).
+    ws_connections_per_address: int = 200
+    # New /ws sockets per client address: a rate, and the burst allowed above it.
+    ws_handshake_rate: str = "10r/s"
+    ws_handshake_burst: int = 50
     worker_user: str | None = None
     web_root: Path = WEB_ROOT
     # Addresses or networks whose X-Forwarded-Proto is passed on (a TLS terminator in front).
@@ -58,10 +63,17 @@ class Gateway:
             (_LISTEN, self.listen, "listen"),
             (_SIZE, self.client_max_body_size, "client_max_body_size"),
             (_RATE, self.auth_rate, "auth_rate"),
+            (_RATE, self.ws_handshake_rate, "ws_handshake_rate"),
         ]
         for pattern, value, name in checks:
             if not pattern.match(value):
                 raise ValueError(f"invalid {name}: {value!r}")
+        if not 0 <= self.ws_handshake_burst <= 1_000_000:
+            raise ValueError(f"invalid ws_handshake_burst: {self.ws_handshake_burst!r}")
+        if not 1 <= self.ws_connections_per_address <= 1_000_000:
+            raise ValueError(
+                f"invalid ws_connections_per_address: {self.ws_connections_per_address!r}"
+            )
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
@@ -132,6 +144,9 @@ def render(gateway: Gateway, template: Path = TEMPLATE) -> str:
         "client_max_body_size": gateway.client_max_body_size,
         "auth_rate": gateway.auth_rate,
         "auth_burst": str(gateway.auth_burst),
+        "ws_connections_per_address": str(int(gateway.ws_connections_per_address)),
+        "ws_handshake_rate": gateway.ws_handshake_rate,
+        "ws_handshake_burst": str(int(gateway.ws_handshake_burst)),
         "auth_retry_after": str(gateway.auth_retry_after),
         "worker_user": f"user {gateway.worker_user};" if gateway.worker_user else "",
         "trusted_proxies": _trusted_proxies(gateway.trusted_proxies),
@@ -187,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-max-body-size", default="1m")
     parser.add_argument("--auth-rate", default="30r/m")
     parser.add_argument("--auth-burst", type=int, default=10)
+    parser.add_argument("--ws-connections-per-address", type=int, default=200)
+    parser.add_argument("--ws-handshake-rate", default="10r/s")
+    parser.add_argument("--ws-handshake-burst", type=int, default=50)
     parser.add_argument(
         "--trusted-proxies",
         default="",
@@ -204,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         client_max_body_size=args.client_max_body_size,
         auth_rate=args.auth_rate,
         auth_burst=args.auth_burst,
+        ws_connections_per_address=args.ws_connections_per_address,
+        ws_handshake_rate=args.ws_handshake_rate,
+        ws_handshake_burst=args.ws_handshake_burst,
         trusted_proxies=split_list(args.trusted_proxies),
     )
     print(write(gateway, args.template))

@@ -26,3 +26,15 @@ def published_marker_key(stream: str, outbox_id: int, occurred_us: int) -> str:
     """ "Outbox row N is in the stream as id X" (the time part keeps the markers of a recreated
     database, whose row ids restart at 1, from matching)."""
     return f"{stream}:published:{outbox_id}:{occurred_us}"
+
+
+def revoked_key(stream: str, user_id: int | str) -> str:
+    """The user's revocation cut-off (unix seconds): access tokens issued before it are refused
+    (set by the publisher with the `revoke` control entry, read by realtime at `auth`)."""
+    return f"{stream}:revoked:{user_id}"
+
+
+def user_sockets_key(stream: str, user_id: int | str) -> str:
+    """Sorted set of the user's open sockets on every realtime process (the per-user cap),
+    scored with the time each lapses unless its process renews it."""
+    return f"{stream}:sockets:{user_id}"

@@ -69,6 +69,9 @@ def gateway_for(ports: Ports, root: Path) -> Gateway:
         static_root=Path(os.environ["TASKFLOW_STATIC_ROOT"]),
         client_max_body_size=os.environ.get("TASKFLOW_MAX_BODY_SIZE", "1m"),
         auth_rate=os.environ.get("TASKFLOW_AUTH_RATE", "30r/m"),
+        ws_connections_per_address=int(
+            os.environ.get("TASKFLOW_WS_CONNECTIONS_PER_ADDRESS", "200")
+        ),
         worker_user=current_worker_user(),
         trusted_proxies=split_list(os.environ.get("TASKFLOW_TRUSTED_PROXIES", "")),
     )

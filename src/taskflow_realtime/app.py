@@ -13,10 +13,11 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from taskflow_realtime import health, metrics, ws
+from taskflow_realtime import health, log_redaction, metrics, ws
 from taskflow_realtime.auth import TokenVerifier
 from taskflow_realtime.hub import Hub
 from taskflow_realtime.settings import get_settings
+from taskflow_realtime.socket_registry import SocketRegistry
 from taskflow_realtime.stream import BLOCK_MS, EventStream
 from taskflow_realtime.transport import KeepServerProtocol
 
@@ -38,11 +39,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     hub = Hub()
     stream = EventStream(redis, settings.event_stream, replay_page_size=settings.replay_page_size)
+    # Revocation closes the user's sockets with older tokens (docs/events.md "Control entries").
+    stream.control_handlers["revoke"] = hub.on_revoke
     app.state.settings = settings
     app.state.redis = redis
     app.state.hub = hub
     app.state.stream = stream
     app.state.verifier = TokenVerifier(settings.jwt_public_key)
+    registry = SocketRegistry(
+        redis,
+        settings.event_stream,
+        max_per_user=settings.ws_max_sockets_per_user,
+        heartbeat_seconds=settings.ws_registry_heartbeat_seconds,
+    )
+    app.state.registry = registry
     # The tail is taken before the port opens, so no event published after a client connects
     # can fall before the reader's starting point. Redis down now: the reader finds it later.
     try:
@@ -51,17 +61,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.warning("event stream unreachable at startup (%s)", exc)
         start_after = None
     reader = asyncio.create_task(stream.follow(hub, start_after), name="event-stream-reader")
+    renewer = asyncio.create_task(registry.keep_alive(hub.members), name="socket-registry")
     logger.info("following event stream %s", settings.event_stream)
     try:
         yield
     finally:
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
+        for task in (reader, renewer):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await redis.aclose()
 
 
 def create_app() -> FastAPI:
+    log_redaction.install()  # before the first handshake is logged
     app = FastAPI(title="TaskFlow Pro realtime", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from starlette.websockets import WebSocket
 
+from taskflow_realtime import memory
 from taskflow_realtime.eager_send import EagerSender
 from taskflow_realtime.stream_ids import StreamId
 from taskflow_realtime.transport import abort_transport, transport_open
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_BAD_FRAME = 4400
 CLOSE_TOO_SLOW = 1013  # "try again later": the client fell too far behind
+CLOSE_TOO_MANY_SOCKETS = 4429  # the user has the maximum number of sockets open
 # A close frame waits behind everything the peer has not read; a peer that stopped reading
 # never gets it. After this long the TCP connection is reset instead (transport.py).
 CLOSE_DEADLINE_SECONDS = 2.0
@@ -33,11 +35,14 @@ CLOSE_POLL_SECONDS = 0.05
 class Connection(EagerSender):
     __slots__ = (
         "_buffer",
+        "_buffered_bytes",
         "_closer",
         "_expiry",
         "_on_close",
         "close_code",
         "closed",
+        "issued_at",
+        "member",
         "user_id",
         "websocket",
     )
@@ -48,19 +53,27 @@ class Connection(EagerSender):
         user_id: int,
         *,
         limit: int,
+        limit_bytes: int,
         on_close: Callable[[Connection], None],
+        issued_at: int = 0,
+        member: str = "",
     ) -> None:
-        super().__init__(websocket.send_text, limit=limit)
+        super().__init__(websocket.send_text, limit=limit, limit_bytes=limit_bytes)
         self.websocket = websocket
         self.user_id = user_id
         self.closed = False
         self.close_code: int | None = None  # set when the server closes it
         self._on_close = on_close
+        # The token's iat: a revocation closes the socket when this is before its cut-off.
+        self.issued_at = issued_at
+        # This socket in the socket registry (the per-user cap across processes).
+        self.member = member
         self._closer: asyncio.Task[None] | None = None
         self._expiry: asyncio.TimerHandle | None = None
         # While the replay runs, live frames wait here, with their ids to drop duplicates
         # (None: a frame that is always sent, such as `resync`).
         self._buffer: list[tuple[StreamId | None, str]] | None = []
+        self._buffered_bytes = 0
 
     def offer(self, stream_id: StreamId | None, frame: str) -> None:
         """Queue a live frame (an event, or `resync` with no id); called by the stream reader,
@@ -68,7 +81,10 @@ class Connection(EagerSender):
         if self.closed:
             return
         if self._buffer is not None:
-            if len(self._buffer) >= self._limit:
+            self._buffered_bytes += len(frame)
+            over_budget = self._limit_bytes is not None and self._buffered_bytes > self._limit_bytes
+            if len(self._buffer) >= self._limit or over_budget:
+                logger.info("closing a socket of user %s: too much waiting (replay)", self.user_id)
                 self.close_soon(CLOSE_TOO_SLOW)
             else:
                 self._buffer.append((stream_id, frame))
@@ -78,6 +94,7 @@ class Connection(EagerSender):
     def go_live(self, replayed_up_to: StreamId | None) -> None:
         """End the replay: send buffered live events the replay did not already send."""
         buffered, self._buffer = self._buffer or [], None
+        self._buffered_bytes = 0
         for stream_id, frame in buffered:
             if stream_id is None or replayed_up_to is None or stream_id > replayed_up_to:
                 self._enqueue(frame)
@@ -148,9 +165,10 @@ class Connection(EagerSender):
             return
         if code == CLOSE_TOO_SLOW:
             logger.warning(
-                "dropping a slow socket of user %s: more than %s frames waiting",
+                "dropping a slow socket of user %s: more than %s frames or %s bytes waiting",
                 self.user_id,
                 self._limit,
+                self._limit_bytes,
             )
         self.close_code = code
         self._mark_closed()
@@ -166,6 +184,8 @@ class Connection(EagerSender):
         """Close with `code` within the deadline; else reset the connection, which releases
         whatever was queued for it. The socket may already be gone (the peer left, or uvicorn
         closed it): nothing to do then."""
+        if code == CLOSE_TOO_SLOW:  # its buffers are freed once it is gone (memory.py)
+            memory.trim_soon()
         started = asyncio.get_running_loop().time()
         try:
             await asyncio.wait_for(self.websocket.close(code, reason), CLOSE_DEADLINE_SECONDS)
@@ -178,6 +198,7 @@ class Connection(EagerSender):
         left = CLOSE_DEADLINE_SECONDS - (asyncio.get_running_loop().time() - started)
         if not await self._closed_within(left):
             abort_transport(self.websocket)
+            memory.trim_soon()
             logger.warning(
                 "socket of user %s did not complete its close (%s) within %.0fs: reset",
                 self.user_id,

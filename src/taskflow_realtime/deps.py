@@ -1,4 +1,8 @@
-"""FastAPI dependencies as `Annotated` aliases; the objects live on `app.state` (see app.py)."""
+"""FastAPI dependencies as `Annotated` aliases; the objects live on `app.state` (see app.py).
+
+They are `async def` on purpose: FastAPI runs a plain `def` dependency in its thread pool, and
+these run on every `/ws` handshake (a thread hop each was an eighth of the process's CPU under a
+flood of refused sockets, bench/NOTES.md "P7 abuse")."""
 
 from __future__ import annotations
 
@@ -11,32 +15,38 @@ from starlette.requests import HTTPConnection
 from taskflow_realtime.auth import TokenVerifier
 from taskflow_realtime.hub import Hub
 from taskflow_realtime.settings import Settings
+from taskflow_realtime.socket_registry import SocketRegistry
 from taskflow_realtime.stream import EventStream
 
 
-def get_settings(connection: HTTPConnection) -> Settings:
+async def get_settings(connection: HTTPConnection) -> Settings:
     settings: Settings = connection.app.state.settings
     return settings
 
 
-def get_hub(connection: HTTPConnection) -> Hub:
+async def get_hub(connection: HTTPConnection) -> Hub:
     hub: Hub = connection.app.state.hub
     return hub
 
 
-def get_stream(connection: HTTPConnection) -> EventStream:
+async def get_stream(connection: HTTPConnection) -> EventStream:
     stream: EventStream = connection.app.state.stream
     return stream
 
 
-def get_verifier(connection: HTTPConnection) -> TokenVerifier:
+async def get_verifier(connection: HTTPConnection) -> TokenVerifier:
     verifier: TokenVerifier = connection.app.state.verifier
     return verifier
 
 
-def get_redis(connection: HTTPConnection) -> Redis:
+async def get_redis(connection: HTTPConnection) -> Redis:
     redis: Redis = connection.app.state.redis
     return redis
+
+
+async def get_registry(connection: HTTPConnection) -> SocketRegistry:
+    registry: SocketRegistry = connection.app.state.registry
+    return registry
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -44,3 +54,4 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 StreamDep = Annotated[EventStream, Depends(get_stream)]
 VerifierDep = Annotated[TokenVerifier, Depends(get_verifier)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
+RegistryDep = Annotated[SocketRegistry, Depends(get_registry)]

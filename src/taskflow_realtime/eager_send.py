@@ -4,8 +4,9 @@
 finish without waiting (uvicorn's WebSocket send, while the socket's transport accepts writes)
 finishes inside that step: no task, future or queue is created. A send that has to wait (the
 peer is not reading, so the transport paused writing) is handed to a task, which finishes it and
-then sends, in order, the frames pushed in the meantime; at most `limit` of them wait, and
-`push` refuses more. `stop` cancels a waiting send and drops what is queued.
+then sends, in order, the frames pushed in the meantime; at most `limit` of them, and at most
+`limit_bytes` characters of them (≈ bytes: frames are JSON, nearly all ASCII), wait, and `push`
+refuses more. `stop` cancels a waiting send and drops what is queued.
 
 Why and what it assumes: docs/events.md ("Sending without a task per frame").
 """
@@ -25,12 +26,14 @@ class EagerSender:
     rather than a member given a callback: a member calling back into the socket would put every
     socket in a reference cycle, left for the garbage collector instead of freed at once."""
 
-    __slots__ = ("_limit", "_pending", "_send", "_task")
+    __slots__ = ("_limit", "_limit_bytes", "_pending", "_pending_bytes", "_send", "_task")
 
-    def __init__(self, send: Send, *, limit: int) -> None:
+    def __init__(self, send: Send, *, limit: int, limit_bytes: int | None = None) -> None:
         self._send = send
         self._limit = limit
+        self._limit_bytes = limit_bytes
         self._pending: deque[str] | None = None  # frames pushed while a send waits
+        self._pending_bytes = 0  # their total length
         self._task: asyncio.Task[None] | None = None  # exists only while a send waits
 
     def _send_failed(self) -> None:
@@ -53,14 +56,18 @@ class EagerSender:
             return True
         if self._pending is None:
             self._pending = deque()
-        if len(self._pending) >= self._limit:
+        if len(self._pending) >= self._limit or (
+            self._limit_bytes is not None and self._pending_bytes + len(frame) > self._limit_bytes
+        ):
             return False
         self._pending.append(frame)
+        self._pending_bytes += len(frame)
         return True
 
     def stop(self) -> None:
         """Drop the queued frames and cancel a waiting send (unless called from within it)."""
         self._pending = None
+        self._pending_bytes = 0
         if self._task is not None and self._task is not asyncio.current_task():
             self._task.cancel()
 
@@ -68,14 +75,18 @@ class EagerSender:
         try:
             await started
             while self._pending:
-                await self._send(self._pending.popleft())
+                frame = self._pending.popleft()
+                self._pending_bytes -= len(frame)
+                await self._send(frame)
         except Exception:
             self._pending = None  # what waited behind a failed send cannot go either
+            self._pending_bytes = 0
             self._send_failed()
         finally:
             self._task = None
             if not self._pending:
                 self._pending = None
+                self._pending_bytes = 0
 
 
 class _Started:

@@ -19,8 +19,18 @@ class Settings(BaseSettings):
     # Shared with the core's settings (the publisher appends to this stream).
     event_stream: str = "taskflow:{events}"
     ws_auth_timeout_seconds: float = Field(default=10.0, gt=0)
-    # Frames waiting for one slow socket before it is closed.
+    # Frames, and bytes, waiting for one slow socket before it is closed (1013).
     ws_send_queue_size: int = Field(default=256, ge=1)
+    # A socket that stops reading holds at most this plus its transport's buffer (docs/events.md).
+    ws_send_queue_bytes: int = Field(default=512 * 1024, ge=64 * 1024)
+    # The kernel's send buffer of each socket (SO_SNDBUF; Linux doubles it): without it the
+    # kernel grows it to net.ipv4.tcp_wmem's maximum (~4 MB) for a peer that stops reading,
+    # before the queue above even starts. 0 = the kernel's own sizing.
+    ws_socket_send_buffer_bytes: int = Field(default=128 * 1024, ge=0)
+    # Open sockets per user across every realtime process (the next one is closed with 4429),
+    # counted in Redis; each process renews its sockets' entries every heartbeat.
+    ws_max_sockets_per_user: int = Field(default=20, ge=1)
+    ws_registry_heartbeat_seconds: float = Field(default=10.0, gt=0)
     replay_page_size: int = Field(default=500, ge=1)
 
     @model_validator(mode="after")

@@ -41,6 +41,17 @@ def transport_open(websocket: WebSocket) -> bool:
     return sock is not None and sock.fileno() != -1
 
 
+def limit_send_buffer(websocket: WebSocket, size: int) -> bool:
+    """Cap the kernel's send buffer of the TCP connection under `websocket` (SO_SNDBUF, which
+    Linux doubles and which stops its autotuning); False when it cannot be found."""
+    transport = _transport(websocket)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None or sock.fileno() == -1:
+        return False
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+    return True
+
+
 def abort_transport(websocket: WebSocket) -> bool:
     """Reset the TCP connection under `websocket`; False when it cannot be found.
 

@@ -1,4 +1,6 @@
-"""`/ws` (docs/protocol.md): auth within the timeout, `ready`, replay or `resync`, then live events.
+"""`/ws` (docs/protocol.md): auth within the timeout, `ready`, replay or `resync`, then live
+events. At `auth` the socket registry refuses a revoked token (4401) and a user's socket over
+the cap (4429).
 
 Replay/live boundary: the connection is registered first, so live events are buffered while
 the replay reads the stream; the buffer is then flushed minus the ids the replay already sent.
@@ -18,14 +20,18 @@ from taskflow_events.codec import encode_frame
 from taskflow_events.frames import ReadyFrame, ResyncFrame
 from taskflow_realtime.auth import TokenVerifier
 from taskflow_realtime.client_frames import Refusal, authenticate, malformed, unauthorized
-from taskflow_realtime.connection import Connection
-from taskflow_realtime.deps import HubDep, SettingsDep, StreamDep, VerifierDep
+from taskflow_realtime.connection import CLOSE_TOO_MANY_SOCKETS, CLOSE_UNAUTHORIZED, Connection
+from taskflow_realtime.deps import HubDep, RegistryDep, SettingsDep, StreamDep, VerifierDep
 from taskflow_realtime.metrics import RealtimeMetrics
+from taskflow_realtime.socket_registry import Admission, SocketRegistry
 from taskflow_realtime.stream import EntryGone, EventStream
 from taskflow_realtime.stream_ids import StreamId, parse_stream_id
+from taskflow_realtime.transport import limit_send_buffer
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
+
+TOO_MANY_SOCKETS = "too many sockets for this user"
 
 
 @router.websocket("/ws")
@@ -35,8 +41,11 @@ async def events_socket(
     hub: HubDep,
     stream: StreamDep,
     verifier: VerifierDep,
+    registry: RegistryDep,
 ) -> None:
     await websocket.accept()
+    if settings.ws_socket_send_buffer_bytes:
+        limit_send_buffer(websocket, settings.ws_socket_send_buffer_bytes)
     timeout = settings.ws_auth_timeout_seconds
     try:
         message = await asyncio.wait_for(websocket.receive(), timeout)
@@ -53,23 +62,50 @@ async def events_socket(
         await _close_quietly(websocket, authenticated)
         return
     frame, claims = authenticated
+    if registry.full_here(claims.user_id, hub.open_sockets(claims.user_id)):
+        await _close_quietly(websocket, Refusal(CLOSE_TOO_MANY_SOCKETS, TOO_MANY_SOCKETS))
+        return
 
     connection = Connection(
-        websocket, claims.user_id, limit=settings.ws_send_queue_size, on_close=hub.remove
+        websocket,
+        claims.user_id,
+        limit=settings.ws_send_queue_size,
+        limit_bytes=settings.ws_send_queue_bytes,
+        on_close=hub.remove,
+        issued_at=claims.issued_at,
+        member=registry.new_member(),
     )
+    # Registered before the registry is asked: a revocation published from now on closes it
+    # (from the stream), one published before is in the key the registry reads.
     hub.add(connection)  # from here on, live events for this user are buffered
-    connection.expire_at(claims.expires_at)
+    admitted = False
     try:
+        admission = await registry.admit(claims.user_id, connection.member, claims.issued_at)
+        if admission is not Admission.OK:
+            if admission is Admission.REVOKED:
+                await connection.close(CLOSE_UNAUTHORIZED, "token revoked")
+            else:
+                await connection.close(CLOSE_TOO_MANY_SOCKETS, TOO_MANY_SOCKETS)
+            return
+        admitted = True
+        connection.expire_at(claims.expires_at)
         await websocket.send_text(encode_frame(ReadyFrame(user=claims.user_id)))
         replayed_up_to = await _replay(
             websocket, stream, claims.user_id, frame.last_event_id, hub.metrics
         )
         connection.go_live(replayed_up_to)
-        await _receive(websocket, connection, verifier)
+        await _receive(websocket, connection, verifier, registry)
     except WebSocketDisconnect:
         pass
+    except RuntimeError:
+        # Starlette refuses a send after our close: the socket was closed meanwhile (revoked,
+        # expired, too slow). Anything else is a bug and goes on up.
+        if not connection.closed:
+            raise
     finally:
         connection.detach()
+        if admitted:  # a refused socket never took a place
+            await registry.release(claims.user_id, connection.member)
 
 
 async def _replay(
@@ -116,8 +152,14 @@ async def _resync(websocket: WebSocket, stream: EventStream) -> None:
     await websocket.send_text(encode_frame(ResyncFrame()))
 
 
-async def _receive(websocket: WebSocket, connection: Connection, verifier: TokenVerifier) -> None:
-    """Client frames after `ready`: a fresh `auth` (same user) pushes the expiry back."""
+async def _receive(
+    websocket: WebSocket,
+    connection: Connection,
+    verifier: TokenVerifier,
+    registry: SocketRegistry,
+) -> None:
+    """Client frames after `ready`: a fresh `auth` (same user, not revoked) pushes the expiry
+    back."""
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -131,9 +173,14 @@ async def _receive(websocket: WebSocket, connection: Connection, verifier: Token
             and authenticated[1].user_id != connection.user_id
         ):
             authenticated = unauthorized("a token of another user")
+        if not isinstance(authenticated, Refusal) and await registry.is_revoked(
+            connection.user_id, authenticated[1].issued_at
+        ):
+            authenticated = unauthorized("token revoked")
         if isinstance(authenticated, Refusal):
             await connection.close(authenticated.code, authenticated.reason)
             return
+        connection.issued_at = authenticated[1].issued_at
         connection.expire_at(authenticated[1].expires_at)
 
 

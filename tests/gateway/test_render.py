@@ -53,6 +53,8 @@ def test_every_upstream_server_is_rendered_and_nginx_accepts_the_config(tmp_path
         {"auth_rate": "100r/h"},
         {"trusted_proxies": ("10.0.0.1 1; 0.0.0.0/0",)},
         {"trusted_proxies": ("proxy.example.com",)},
+        {"ws_connections_per_address": 0},
+        {"ws_handshake_rate": "10r/s; limit_req_zone x"},
     ],
 )
 def test_values_that_would_change_the_config_are_refused(

@@ -21,7 +21,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from taskflow_core.accounts.models import User
 from taskflow_core.tasks.services import task_create
 from taskflow_core.teams.models import Team
-from taskflow_realtime.auth import InvalidToken, TokenVerifier
+from taskflow_realtime.auth import ExpiredToken, InvalidToken, TokenVerifier
 from tests.realtime.conftest import Realtime, access_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -169,3 +169,19 @@ def test_a_refresh_for_another_user_is_refused(realtime: Realtime, alice: User, 
         client.auth(access_token(alice))
         client.send({"type": "auth", "token": access_token(bob), "last_event_id": None})
         client.expect_close(4401, reason="a token of another user")
+
+
+def test_a_remembered_token_still_expires_and_the_memory_is_bounded(alice: User) -> None:
+    verifier = TokenVerifier(public_key(), cache_size=2)
+    short = access_token(alice, lifetime=timedelta(seconds=1))
+    assert verifier.verify(short).user_id == alice.pk
+    assert verifier.verify(short).user_id == alice.pk  # remembered
+    time.sleep(1.1)
+    with pytest.raises(ExpiredToken):
+        verifier.verify(short)  # remembered, but past its `exp` all the same
+    tokens = [access_token(alice, jti=f"t{n}") for n in range(3)]
+    for token in tokens:
+        verifier.verify(token)
+    assert len(verifier._verified) == 2
+    with pytest.raises(InvalidToken):  # a tampered copy of a remembered token is not it
+        verifier.verify(tokens[-1][:-2] + ("AA" if not tokens[-1].endswith("AA") else "BB"))

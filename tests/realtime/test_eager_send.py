@@ -48,8 +48,8 @@ class FakeSend:
 class Sender(EagerSender):
     __slots__ = ("failures",)
 
-    def __init__(self, send: FakeSend, limit: int = 3) -> None:
-        super().__init__(send, limit=limit)
+    def __init__(self, send: FakeSend, limit: int = 3, limit_bytes: int | None = None) -> None:
+        super().__init__(send, limit=limit, limit_bytes=limit_bytes)
         self.failures = 0
 
     def _send_failed(self) -> None:
@@ -160,6 +160,30 @@ def test_at_most_limit_frames_wait_behind_a_suspended_send() -> None:
         gate.set_result(None)
         await until(lambda: not other_tasks())
         assert send.sent == ["a", "b", "c"]
+
+    run(scenario)
+
+
+def test_at_most_limit_bytes_wait_behind_a_suspended_send_and_sending_frees_them() -> None:
+    async def scenario() -> None:
+        send = FakeSend()
+        sender = Sender(send, limit=100, limit_bytes=10)
+        gate = send.gate("a" * 50)  # the frame being sent does not count: it is on its way
+        assert sender.push("a" * 50)
+        assert sender.push("b" * 6)
+        assert sender.push("c" * 4)
+        assert not sender.push("d")  # refused: ten characters already wait
+        gate.set_result(None)
+        await until(lambda: not other_tasks())
+        assert send.sent == ["a" * 50, "b" * 6, "c" * 4]
+        # Sent, they no longer count: the budget is whole again behind the next slow send.
+        gate = send.gate("e")
+        assert sender.push("e")
+        assert sender.push("f" * 10)
+        assert not sender.push("g")
+        gate.set_result(None)
+        await until(lambda: not other_tasks())
+        assert send.sent[-2:] == ["e", "f" * 10]
 
     run(scenario)
 

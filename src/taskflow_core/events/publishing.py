@@ -165,7 +165,7 @@ def is_control(event: OutboxEvent) -> bool:
 def revoked_key(user_id: int) -> str:
     """`<stream>:revoked:<user>` = the latest revocation cut-off (unix seconds), read by the
     realtime service at `auth`; it lives as long as an access token (docs/events.md)."""
-    return f"{settings.TASKFLOW_EVENT_STREAM}:revoked:{user_id}"
+    return keys.revoked_key(settings.TASKFLOW_EVENT_STREAM, user_id)
 
 
 def event_text(event: OutboxEvent) -> str:
