@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from taskflow_core.accounts.models import User
 from taskflow_core.common.exceptions import PreconditionFailed
+from taskflow_core.common.inserts import insert
 from taskflow_core.events.services import event_emit, events_emit
 from taskflow_core.notifications.models import NotificationType
 from taskflow_core.notifications.services import notification_create, notification_emails_cancel
@@ -198,7 +199,7 @@ def task_create(
         completed_at=timezone.now() if status == Status.DONE else None,
     )
     task.full_clean(exclude=["team", "created_by", "assignee"])
-    task.save()
+    insert(task)
     event_emit(
         name="task.created",
         team_id=team.pk,
