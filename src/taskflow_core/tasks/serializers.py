@@ -7,7 +7,7 @@ row (bench/NOTES.md, "P2"), held to the very same output by tests/tasks/test_rep
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.utils import timezone
@@ -38,16 +38,18 @@ class TaskOutputSerializer(serializers.ModelSerializer[Task]):
         read_only_fields = fields
 
 
-def api_datetime(value: datetime | None) -> str | None:
-    """DRF's ISO 8601 rendering of an aware datetime: in the current zone, `Z` for UTC."""
+def api_datetime(value: datetime | None, zone: tzinfo | None = None) -> str | None:
+    """DRF's ISO 8601 rendering of an aware datetime: in the current zone (`zone`, if the
+    caller has looked it up already), `Z` for UTC."""
     if value is None:
         return None
-    text = timezone.localtime(value).isoformat()
+    text = timezone.localtime(value, zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def task_payload(task: Task) -> dict[str, Any]:
     """The task as the API and the events show it (`TaskOutputSerializer`'s fields)."""
+    zone = timezone.get_current_timezone()
     return {
         "id": task.pk,
         "team": task.team_id,
@@ -55,12 +57,12 @@ def task_payload(task: Task) -> dict[str, Any]:
         "description": task.description,
         "status": task.status,
         "priority": task.priority,
-        "due_at": api_datetime(task.due_at),
+        "due_at": api_datetime(task.due_at, zone),
         "assignee": task.assignee_id,
         "created_by": task.created_by_id,
-        "created_at": api_datetime(task.created_at),
-        "updated_at": api_datetime(task.updated_at),
-        "completed_at": api_datetime(task.completed_at),
+        "created_at": api_datetime(task.created_at, zone),
+        "updated_at": api_datetime(task.updated_at, zone),
+        "completed_at": api_datetime(task.completed_at, zone),
         "version": task.version,
     }
 
