@@ -42,8 +42,9 @@ class RevocableJWTAuthentication(JWTAuthentication):
 
 
 _USER_FIELDS = User._meta.concrete_fields
-_USER_SQL = "SELECT {columns} FROM {table} WHERE {pk} = %s".format(
-    columns=", ".join(field.column for field in _USER_FIELDS),
+# Model metadata only (column and table names), never input.
+_USER_SQL = "SELECT {columns} FROM {table} WHERE {pk} = %s".format(  # noqa: S608
+    columns=", ".join(str(field.column) for field in _USER_FIELDS),
     table=User._meta.db_table,
     pk=User._meta.pk.column if User._meta.pk is not None else "id",
 )

@@ -28,11 +28,13 @@ def _insert_plan(model: type[Model]) -> tuple[list[Field[Any, Any]], str]:
         field.get_placeholder(None, None, connection) if hasattr(field, "get_placeholder") else "%s"
         for field in fields
     ]
-    sql = "INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING {pk}".format(
-        table=connection.ops.quote_name(meta.db_table),
-        columns=", ".join(connection.ops.quote_name(field.column) for field in fields),
+    quote = connection.ops.quote_name
+    # Model metadata only (table and column names), never input.
+    sql = "INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING {pk}".format(  # noqa: S608
+        table=quote(meta.db_table),
+        columns=", ".join(quote(str(field.column)) for field in fields),
         values=", ".join(placeholders),
-        pk=connection.ops.quote_name(pk.column),
+        pk=quote(str(pk.column)),
     )
     return fields, sql
 

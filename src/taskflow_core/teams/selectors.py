@@ -44,7 +44,8 @@ def team_member_list(*, team: Team) -> QuerySet[Membership]:
     )
 
 
-_MEMBER_IDS_SQL = "SELECT {user} FROM {table} WHERE {team} = %s".format(
+# Model metadata only (column and table names), never input.
+_MEMBER_IDS_SQL = "SELECT {user} FROM {table} WHERE {team} = %s".format(  # noqa: S608
     user=Membership._meta.get_field("user").column,
     table=Membership._meta.db_table,
     team=Membership._meta.get_field("team").column,
