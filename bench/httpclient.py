@@ -20,6 +20,7 @@ class Response:
     body: bytes
     sent_at: float
     received_at: float
+    etag: str | None = None
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -77,7 +78,9 @@ class HttpConnection:
                     raise
                 continue
             status, headers = _parse_head(head)
-            if "content-length" in headers:
+            if status in (204, 304) or 100 <= status < 200:
+                payload = b""  # never a body (RFC 9112 §6.3)
+            elif "content-length" in headers:
                 payload = await reader.readexactly(int(headers["content-length"]))
             elif headers.get("transfer-encoding", "").lower() == "chunked":
                 payload = await _read_chunked(reader)
@@ -87,7 +90,7 @@ class HttpConnection:
             received_at = time.monotonic()
             if headers.get("connection", "").lower() == "close":
                 self.close()
-            return Response(status, payload, sent_at, received_at)
+            return Response(status, payload, sent_at, received_at, headers.get("etag"))
         raise AssertionError("unreachable")
 
 

@@ -1,11 +1,14 @@
-"""P2 API throughput: task create and task list at 16 concurrent clients.
+"""P2 API throughput: task create, task list and the conditional list at 16 concurrent clients.
 
 Closed loop: 16 keep-alive connections, each sending its next request when the last one was
 answered, for a fixed time after a short warm-up. `POST /api/v1/tasks/` goes through JWT auth,
 validation, the activity row and the outbox (no assignee, so no notification or email);
-`GET /api/v1/tasks/?team=` lists a team of 500 tasks (first page). Baseline in the same run,
-on the same gunicorn command and settings: `bench/baseline_django`, a plain Django view writing
-the same task row. The three phases alternate within each repeat.
+`GET /api/v1/tasks/?team=` lists the first page (50, then 200 tasks) of a team of 500 tasks;
+the conditional list sends each client's current `If-None-Match` for the 50-task page and gets
+304s. Baselines in the same run, on the same gunicorn command and settings:
+`bench/baseline_django`, plain Django views (no DRF, no JWT) writing the same task row and
+returning the same first page (same rows, fields and JSON shape). The phases alternate within
+each repeat: plain create, create, then for each page size plain list and list, then the 304s.
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ import uvloop
 from bench import services
 from bench.context import HOST, Context
 from bench.database import access_token, close_django_connections, make_team, make_users
-from bench.httpclient import LoadResult, Request, closed_loop
+from bench.httpclient import HttpConnection, LoadResult, Request
+from bench.httpclient import closed_loop as load_closed_loop
 from bench.report import row
 from bench.stats import latency_summary, over_repeats, ratio, spread
 
-TARGET_CREATE_RATIO = 0.8
-TARGET_P99_MS = 30.0
+TARGET_RPS_RATIO = 0.5  # at least half of plain Django's throughput
+TARGET_P99_RATIO = 2.0  # p99 at most twice plain Django's
+TARGET_304_RATIO = 2.0  # the 304 at least twice as fast as the full 50-task page
 LIST_TASKS = 500
+PAGE_SIZES = (50, 200)
 
 
 def _seed(ctx: Context) -> dict[str, Any]:
@@ -35,7 +41,13 @@ def _seed(ctx: Context) -> dict[str, Any]:
     list_team = make_team("p2 list team", users[0], users)
     Task.objects.bulk_create(
         [
-            Task(team=list_team, title=f"listed {index}", created_by=users[index % len(users)])
+            Task(
+                team=list_team,
+                title=f"listed {index}",
+                description=f"Task number {index} of the list benchmark's team.",
+                created_by=users[index % len(users)],
+                assignee=users[(index + 1) % len(users)] if index % 3 else None,
+            )
             for index in range(LIST_TASKS)
         ]
     )
@@ -59,36 +71,76 @@ def _summary(load: LoadResult, expected: int) -> dict[str, Any]:
     }
 
 
+async def _etags(port: int, path: str, headers: list[dict[str, str]]) -> list[str]:
+    """Each client's current ETag of `path` (it depends on who asks)."""
+    connection = HttpConnection(HOST, port)
+    tags: list[str] = []
+    try:
+        for header in headers:
+            response = await connection.request(Request("GET", path, None, header))
+            if response.status != 200 or response.etag is None:
+                raise RuntimeError(f"GET {path}: {response.status}, ETag {response.etag}")
+            tags.append(response.etag)
+    finally:
+        connection.close()
+    return tags
+
+
 async def _measure(ctx: Context, seed: dict[str, Any], api: int, plain: int) -> list[Any]:
     mode = ctx.mode
     tokens, users = seed["tokens"], seed["users"]
     clients = mode.p2_clients
+    auth = [ctx.bearer(token) for token in tokens]
 
     def create(index: int) -> Request:
         body = {"team": seed["team"], "title": f"P2 task {index}", "priority": "high"}
-        return Request("POST", "/api/v1/tasks/", body, ctx.bearer(tokens[index % clients]))
+        return Request("POST", "/api/v1/tasks/", body, auth[index % clients])
 
     def plain_create(index: int) -> Request:
         body = {"team": seed["team"], "title": f"P2 task {index}", "created_by": users[0]}
         return Request("POST", "/bench/tasks/", body)
 
-    def listing(index: int) -> Request:
-        path = f"/api/v1/tasks/?team={seed['list_team']}"
-        return Request("GET", path, None, ctx.bearer(tokens[index % clients]))
+    def list_path(size: int) -> str:
+        return f"/api/v1/tasks/?team={seed['list_team']}&page_size={size}"
+
+    def listing(size: int) -> Any:
+        return lambda index: Request("GET", list_path(size), None, auth[index % clients])
+
+    def plain_listing(size: int) -> Any:
+        path = f"/bench/tasks/list/?team={seed['list_team']}&page_size={size}"
+        return lambda index: Request("GET", path, None)
 
     repeats = []
+    warmup = min(1.0, mode.p2_seconds)
+
+    async def closed_loop(port: int, make: Any, seconds: float) -> LoadResult:
+        return await load_closed_loop(HOST, port, make, clients, seconds, warmup)
+
     for repeat in range(mode.repeats):
         seconds = mode.p2_seconds
-        baseline = _summary(await closed_loop(HOST, plain, plain_create, clients, seconds), 201)
-        created = _summary(await closed_loop(HOST, api, create, clients, seconds), 201)
-        listed = _summary(await closed_loop(HOST, api, listing, clients, seconds), 200)
+        measured: dict[str, Any] = {
+            "baseline": _summary(await closed_loop(plain, plain_create, seconds), 201),
+            "subject": _summary(await closed_loop(api, create, seconds), 201),
+        }
+        for size in PAGE_SIZES:
+            plain_load = await closed_loop(plain, plain_listing(size), seconds)
+            measured[f"plain_list_{size}"] = _summary(plain_load, 200)
+            measured[f"list_{size}"] = _summary(await closed_loop(api, listing(size), seconds), 200)
+        tags = await _etags(api, list_path(50), auth)
+        conditional = [{**auth[slot], "If-None-Match": tags[slot]} for slot in range(clients)]
+
+        def unchanged(index: int, headers: list[dict[str, str]] = conditional) -> Request:
+            return Request("GET", list_path(50), None, headers[index % clients])
+
+        measured["list_304"] = _summary(await closed_loop(api, unchanged, seconds), 304)
         ctx.log(
-            f"P2 repeat {repeat + 1}: create {created['rps']:.0f} req/s p99"
-            f" {created['p99_ms']:.1f} ms; plain {baseline['rps']:.0f} req/s p99"
-            f" {baseline['p99_ms']:.1f} ms; list {listed['rps']:.0f} req/s p99"
-            f" {listed['p99_ms']:.1f} ms"
+            f"P2 repeat {repeat + 1}: "
+            + "; ".join(
+                f"{name} {figures['rps']:.0f} req/s p99 {figures['p99_ms']:.1f} ms"
+                for name, figures in measured.items()
+            )
         )
-        repeats.append({"subject": created, "baseline": baseline, "list": listed})
+        repeats.append(measured)
     return repeats
 
 
@@ -108,60 +160,84 @@ def run(ctx: Context) -> dict[str, Any]:
     return summarise(ctx, repeats)
 
 
+def _against_plain(
+    repeats: list[dict[str, Any]], subject: str, baseline: str, what: str
+) -> list[dict[str, Any]]:
+    """req/s (>= 0.5x plain), p99 (<= 2x plain) and p50 of `subject` next to `baseline`."""
+    pairs = [(repeat[subject], repeat[baseline]) for repeat in repeats]
+    rps_ratio = spread([ratio(s["rps"], b["rps"]) for s, b in pairs])
+    p99_ratio = spread([ratio(s["p99_ms"], b["p99_ms"]) for s, b in pairs])
+    values = [repeat[subject] for repeat in repeats]
+    bases = [repeat[baseline] for repeat in repeats]
+    return [
+        row(
+            f"{what} req/s",
+            "req/s",
+            over_repeats(values, "rps"),
+            baseline=over_repeats(bases, "rps"),
+            ratio=rps_ratio,
+            target=f">= {TARGET_RPS_RATIO:g}x plain Django",
+            met=rps_ratio["median"] >= TARGET_RPS_RATIO,
+        ),
+        row(
+            f"{what} p99",
+            "ms",
+            over_repeats(values, "p99_ms"),
+            baseline=over_repeats(bases, "p99_ms"),
+            ratio=p99_ratio,
+            target=f"≤ {TARGET_P99_RATIO:g}x plain Django",
+            met=p99_ratio["median"] <= TARGET_P99_RATIO,
+        ),
+        row(
+            f"{what} p50",
+            "ms",
+            over_repeats(values, "p50_ms"),
+            baseline=over_repeats(bases, "p50_ms"),
+            ratio=spread([ratio(s["p50_ms"], b["p50_ms"]) for s, b in pairs]),
+        ),
+    ]
+
+
 def summarise(ctx: Context, repeats: list[dict[str, Any]]) -> dict[str, Any]:
-    created = [repeat["subject"] for repeat in repeats]
-    plain = [repeat["baseline"] for repeat in repeats]
-    listed = [repeat["list"] for repeat in repeats]
-    pairs = list(zip(created, plain, strict=True))
-    rps_ratio = spread([ratio(c["rps"], p["rps"]) for c, p in pairs])
-    p99_ratio = spread([ratio(c["p99_ms"], p["p99_ms"]) for c, p in pairs])
-    create_p99 = over_repeats(created, "p99_ms")
-    list_p99 = over_repeats(listed, "p99_ms")
+    rows = _against_plain(repeats, "subject", "baseline", "create")
+    for size in PAGE_SIZES:
+        rows += _against_plain(repeats, f"list_{size}", f"plain_list_{size}", f"list ({size})")
+    conditional = [repeat["list_304"] for repeat in repeats]
+    full = [repeat["list_50"] for repeat in repeats]
+    speedup = spread([ratio(c["rps"], f["rps"]) for c, f in zip(conditional, full, strict=True)])
+    rows += [
+        row(
+            "list 304 (If-None-Match) req/s",
+            "req/s",
+            over_repeats(conditional, "rps"),
+            baseline=over_repeats(full, "rps"),
+            ratio=speedup,
+            target=f">= {TARGET_304_RATIO:g}x the full 50-task list",
+            met=speedup["median"] >= TARGET_304_RATIO,
+        ),
+        row(
+            "list 304 p99",
+            "ms",
+            over_repeats(conditional, "p99_ms"),
+            baseline=over_repeats(full, "p99_ms"),
+            ratio=spread(
+                [ratio(c["p99_ms"], f["p99_ms"]) for c, f in zip(conditional, full, strict=True)]
+            ),
+        ),
+    ]
     failed = spread(
-        [float(c["failed"] + lst["failed"]) for c, lst in zip(created, listed, strict=True)]
+        [float(sum(phase["failed"] for phase in repeat.values())) for repeat in repeats]
     )
+    rows.append(row("failed requests", "", failed, target="0", met=failed["max"] == 0))
     return {
         "title": f"API throughput at {ctx.mode.p2_clients} concurrent clients",
-        "rows": [
-            row(
-                "create req/s",
-                "req/s",
-                over_repeats(created, "rps"),
-                baseline=over_repeats(plain, "rps"),
-                ratio=rps_ratio,
-                target=f">= {TARGET_CREATE_RATIO:g}x plain Django",
-                met=rps_ratio["median"] >= TARGET_CREATE_RATIO,
-            ),
-            row(
-                "create p99",
-                "ms",
-                create_p99,
-                baseline=over_repeats(plain, "p99_ms"),
-                ratio=p99_ratio,
-                target=f"≤ {TARGET_P99_MS:g} ms",
-                met=create_p99["median"] <= TARGET_P99_MS,
-            ),
-            row(
-                "create p50",
-                "ms",
-                over_repeats(created, "p50_ms"),
-                baseline=over_repeats(plain, "p50_ms"),
-            ),
-            row("list req/s", "req/s", over_repeats(listed, "rps")),
-            row(
-                "list p99",
-                "ms",
-                list_p99,
-                target=f"≤ {TARGET_P99_MS:g} ms",
-                met=list_p99["median"] <= TARGET_P99_MS,
-            ),
-            row("failed requests", "", failed, target="0", met=failed["max"] == 0),
-        ],
-        "figures": {"list p50 ms": over_repeats(listed, "p50_ms")},
+        "rows": rows,
+        "figures": {},
         "setup": {
             "clients": ctx.mode.p2_clients,
             "seconds_per_phase": ctx.mode.p2_seconds,
             "list_team_tasks": LIST_TASKS,
+            "page_sizes": list(PAGE_SIZES),
             "repeats": len(repeats),
         },
         "raw": repeats,

@@ -46,9 +46,9 @@ def parameters(op: dict[str, Any]) -> set[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("path", "method", "codes"),
     [
-        ("tasks/", "get", {"200", "400", "401", "404"}),
+        ("tasks/", "get", {"200", "304", "400", "401", "404"}),
         ("tasks/", "post", {"201", "400", "401", "409", "422"}),
-        ("tasks/{task_id}/", "get", {"200", "401", "404"}),
+        ("tasks/{task_id}/", "get", {"200", "304", "401", "404"}),
         ("tasks/{task_id}/", "patch", {"200", "400", "401", "404", "412"}),
         ("tasks/{task_id}/", "delete", {"204", "401", "403", "404"}),
         ("tasks/{task_id}/activity/", "get", {"200", "401", "404"}),
@@ -95,3 +95,13 @@ def test_inbox_list_documents_unread_and_pages(schema: dict[str, Any]) -> None:
     op = operation(schema, "notifications/", "get")
 
     assert {("unread", "query"), ("page", "query"), ("page_size", "query")} <= parameters(op)
+
+
+@pytest.mark.parametrize("path", ["tasks/", "tasks/{task_id}/"])
+def test_reads_document_if_none_match_and_etag(schema: dict[str, Any], path: str) -> None:
+    op = operation(schema, path, "get")
+
+    assert ("If-None-Match", "header") in parameters(op)
+    assert "ETag" in op["responses"]["200"]["headers"]
+    assert "ETag" in op["responses"]["304"]["headers"]
+    assert "content" not in op["responses"]["304"]

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from taskflow_core.accounts.models import User
+from taskflow_core.common.inserts import insert
 from taskflow_core.events.models import OutboxEvent
 from taskflow_core.events.publishing import publish_after_commit, publish_many_after_commit
 
@@ -26,7 +27,7 @@ def event_emit(
     recipients: Iterable[int],
 ) -> OutboxEvent:
     """Record `name` for `recipients`; it is published only if the transaction commits."""
-    event = OutboxEvent.objects.create(
+    event = OutboxEvent(
         name=name,
         team_id=team_id,
         actor=actor_payload(actor),
@@ -34,6 +35,7 @@ def event_emit(
         recipients=sorted(set(recipients)),
         occurred_at=timezone.now(),
     )
+    insert(event)
     transaction.on_commit(lambda: publish_after_commit(event))
     return event
 

@@ -29,11 +29,24 @@ from taskflow_core.common.text import (
     single_line_text,
 )
 from taskflow_core.notifications.serializers import ActorSerializer
+from taskflow_core.tasks.conditional import none_match, not_modified, task_list_etag
 from taskflow_core.tasks.models import Priority, Status, Task, TaskActivity
-from taskflow_core.tasks.openapi import IF_MATCH, TASK_LIST_PARAMETERS, etag_header
+from taskflow_core.tasks.openapi import (
+    IF_MATCH,
+    IF_NONE_MATCH,
+    LIST_ETAG,
+    NOT_MODIFIED,
+    TASK_LIST_PARAMETERS,
+    etag_header,
+)
 from taskflow_core.tasks.preconditions import expected_version, with_etag
-from taskflow_core.tasks.selectors import task_activity_list, task_get, task_list
-from taskflow_core.tasks.serializers import TaskOutputSerializer
+from taskflow_core.tasks.selectors import (
+    task_activity_list,
+    task_get,
+    task_list_filters,
+    task_version_get,
+)
+from taskflow_core.tasks.serializers import TaskOutputSerializer, task_payload
 from taskflow_core.tasks.services import (
     ASSIGNEE_NOT_A_MEMBER,
     task_create,
@@ -44,19 +57,36 @@ from taskflow_core.tasks.services import (
     task_watch,
 )
 from taskflow_core.teams.models import ADDABLE_ROLES, MANAGING_ROLES, Team
-from taskflow_core.teams.selectors import team_get_for_user
+from taskflow_core.teams.selectors import team_get_for_user, team_member_ids
 from taskflow_core.teams.serializers import MemberOutputSerializer
 from taskflow_core.teams.services import membership_role, team_member_role_change
 
 
 @extend_schema_field(OpenApiTypes.INT)
 class MemberTeamField(serializers.PrimaryKeyRelatedField[Team]):
-    """A team id among the caller's teams; any other id reads as unknown (no existence leak)."""
+    """A team id among the caller's teams; any other id reads as unknown (no existence leak).
+
+    Its value is the team with `member_ids`, read in the one query that answers both "is it
+    yours" and "who hears of the new task" (bench/NOTES.md, "P2")."""
 
     default_error_messages = {"does_not_exist": "You are not a member of a team with this id."}
 
     def get_queryset(self) -> Any:
-        return Team.objects.filter(memberships__user=self.context["request"].user)
+        return Team.objects.all()  # not queried: see `to_internal_value`
+
+    def to_internal_value(self, data: Any) -> Team:
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            team_id = int(data)  # as the primary key lookup converted it
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        member_ids = team_member_ids(team_id=team_id) if 0 < team_id < ID_LIMIT else []
+        if self.context["request"].user.pk not in member_ids:
+            self.fail("does_not_exist", pk_value=data)
+        team = Team(pk=team_id)
+        team.member_ids = member_ids  # type: ignore[attr-defined]
+        return team
 
 
 class StrictInputSerializer(serializers.Serializer[Any]):
@@ -73,6 +103,9 @@ class StrictInputSerializer(serializers.Serializer[Any]):
                 }
             )
         return attrs
+
+
+ID_LIMIT = 2**63  # ids are PostgreSQL bigints: anything beyond is no team at all
 
 
 def _assignee_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField[User]:
@@ -109,7 +142,7 @@ def _visible_task(request: Request, task_id: int) -> Task:
 
 
 def _task_response(task: Task, code: int = status.HTTP_200_OK) -> Response:
-    return with_etag(Response(TaskOutputSerializer(task).data, status=code), task)
+    return with_etag(Response(task_payload(task), status=code), task)
 
 
 class TaskListCreateApi(APIView):
@@ -132,16 +165,28 @@ class TaskListCreateApi(APIView):
         summary="List the tasks of your teams",
         description="Newest first unless `ordering` says otherwise. An invalid filter value "
         "gives 400 naming the parameter; a page past the end gives 404.",
-        parameters=TASK_LIST_PARAMETERS,
-        responses={200: TaskOutputSerializer(many=True), **error_responses(400, 401, 404)},
+        parameters=[*TASK_LIST_PARAMETERS, IF_NONE_MATCH, LIST_ETAG],
+        responses={
+            200: TaskOutputSerializer(many=True),
+            304: NOT_MODIFIED,
+            **error_responses(400, 401, 404),
+        },
     )
     def get(self, request: Request) -> Response:
-        return paginated_response(
-            request=request,
-            view=self,
-            queryset=task_list(user=request_user(request), filters=request.query_params),
-            serializer_class=TaskOutputSerializer,
-        )
+        user = request_user(request)
+        if_none_match = request.headers.get("If-None-Match")
+        etag = task_list_etag(user=user, params=request.query_params)
+        if etag is not None and none_match(if_none_match, etag, star=False):
+            return not_modified(etag)  # a tag we issued for these (so valid) parameters
+        filters = task_list_filters(user=user, filters=request.query_params)  # 400 if invalid
+        if etag is not None and none_match(if_none_match, etag):
+            return not_modified(etag)
+        paginator = Pagination()
+        page: list[Task] = paginator.paginate_queryset(filters.qs, request, view=self) or []
+        response = paginator.get_paginated_response([task_payload(task) for task in page])
+        if etag is not None:
+            response["ETag"] = etag
+        return response
 
     @extend_schema(
         operation_id="tasks_create",
@@ -156,7 +201,8 @@ class TaskListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        task = task_create(actor=request_user(request), **serializer.validated_data)
+        data = serializer.validated_data
+        task = task_create(actor=request_user(request), member_ids=data["team"].member_ids, **data)
         response = _task_response(task, status.HTTP_201_CREATED)
         response["Location"] = f"{request.path}{task.pk}/"
         return response
@@ -177,10 +223,17 @@ class TaskDetailApi(APIView):
     @extend_schema(
         operation_id="tasks_retrieve",
         summary="Read a task",
-        parameters=[etag_header(200)],
-        responses={200: TaskOutputSerializer, **error_responses(401, 404)},
+        parameters=[IF_NONE_MATCH, etag_header(200, conditional=True)],
+        responses={200: TaskOutputSerializer, 304: NOT_MODIFIED, **error_responses(401, 404)},
     )
     def get(self, request: Request, task_id: int) -> Response:
+        if_none_match = request.headers.get("If-None-Match")
+        if if_none_match:
+            version = task_version_get(user=request_user(request), task_id=task_id)
+            if version is None:
+                raise Http404
+            if none_match(if_none_match, f'"{version}"'):
+                return not_modified(f'"{version}"')
         return _task_response(_visible_task(request, task_id))
 
     @extend_schema(

@@ -112,3 +112,23 @@ class TaskWatcher(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} watches task {self.task_id}"
+
+
+class TeamTaskClock(models.Model):
+    """How many times the team's tasks have changed, in a few slots: every create, update and
+    delete ticks one slot in its own transaction (`tasks.clock`), and the sum over the slots
+    is what the task list's ETag is built from, without reading a task (docs/api.md,
+    "Conditional requests"). Slots, because a tick locks its row until the commit: with one row
+    per team, concurrent writers of a team would queue behind each other."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="task_clocks")
+    slot = models.PositiveSmallIntegerField()
+    ticks = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "slot"], name="team_task_clock_slot"),
+        ]
+
+    def __str__(self) -> str:
+        return f"team {self.team_id} slot {self.slot}: {self.ticks} changes"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from taskflow_core.tasks.filters import ORDERING_FIELDS
 from taskflow_core.tasks.models import Priority, Status
@@ -59,12 +59,37 @@ IF_MATCH = OpenApiParameter(
 )
 
 
-def etag_header(code: int) -> OpenApiParameter:
-    """The `ETag` response header of a successful (`code`) task response."""
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The `ETag` of your last read: 304 with no body while nothing it shows has "
+    "changed (weak comparison; several tags or `*` allowed). See docs/api.md, "
+    '"Conditional requests".',
+)
+
+NOT_MODIFIED = OpenApiResponse(
+    description="Not modified: nothing changed since the `ETag` sent in `If-None-Match` "
+    "(which the response carries again). No body."
+)
+
+LIST_ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 304],
+    description="An opaque tag of this list for you (who asks, every query parameter and the "
+    "changes to the tasks of the teams it covers); send it back in `If-None-Match`. Absent "
+    "when the list is filtered with `overdue`, which changes with the time.",
+)
+
+
+def etag_header(code: int, *, conditional: bool = False) -> OpenApiParameter:
+    """The `ETag` response header of a successful (`code`) task response (and of its 304)."""
     return OpenApiParameter(
         "ETag",
         OpenApiTypes.STR,
         OpenApiParameter.HEADER,
-        response=[code],
+        response=[code, 304] if conditional else [code],
         description='The task\'s version as an entity tag, e.g. `"3"`; send it back in `If-Match`.',
     )

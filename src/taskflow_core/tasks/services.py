@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +15,11 @@ from rest_framework import serializers
 
 from taskflow_core.accounts.models import User
 from taskflow_core.common.exceptions import PreconditionFailed
+from taskflow_core.common.inserts import insert
 from taskflow_core.events.services import event_emit, events_emit
 from taskflow_core.notifications.models import NotificationType
 from taskflow_core.notifications.services import notification_create, notification_emails_cancel
+from taskflow_core.tasks.clock import task_created_record, team_task_clock_tick
 from taskflow_core.tasks.mentions import mentioned_member_ids
 from taskflow_core.tasks.models import (
     PRIORITY_RANK,
@@ -109,6 +111,17 @@ def task_activity_record(
     return TaskActivity.objects.create(task=task, actor=actor, verb=verb, changes=changes or {})
 
 
+def _newly_mentioned(*, task: Task, old_description: str | None) -> list[int]:
+    if old_description is None:
+        return []
+    before = set(mentioned_member_ids(team_id=task.team_id, text=old_description))
+    return [
+        user_id
+        for user_id in mentioned_member_ids(team_id=task.team_id, text=task.description)
+        if user_id not in before
+    ]
+
+
 def _notify(
     *,
     task: Task,
@@ -116,23 +129,14 @@ def _notify(
     created: bool = False,
     assignee_changed: bool = False,
     status_changed: bool = False,
-    old_description: str | None = None,
+    mentioned: Sequence[int] = (),
 ) -> None:
-    """The notification rules for changes made by people; who watches the task first."""
-    mentioned: list[int] = []
-    if old_description is not None:
-        before = set(mentioned_member_ids(team_id=task.team_id, text=old_description))
-        mentioned = [
-            user_id
-            for user_id in mentioned_member_ids(team_id=task.team_id, text=task.description)
-            if user_id not in before
-        ]
+    """The notification rules for changes made by people; who watches the task first (a
+    create has recorded its watchers already: `task_created_record`)."""
     new_watchers: list[int | None] = [*mentioned]
-    if created:
-        new_watchers.append(task.created_by_id)
     if assignee_changed:
         new_watchers.append(task.assignee_id)
-    if new_watchers:
+    if new_watchers and not created:
         task_watchers_add(task=task, user_ids=new_watchers)
 
     if assignee_changed and task.assignee_id is not None:
@@ -172,7 +176,15 @@ def task_create(
     priority: str = Priority.MEDIUM,
     due_at: datetime | None = None,
     assignee: User | None = None,
+    member_ids: Sequence[int] | None = None,
 ) -> Task:
+    """`member_ids`: the team's members, if the caller has just read them (the API has, to
+    check the team is the actor's): they are the event's recipients, and one query fewer."""
+    if member_ids is None:
+        member_ids = team_member_ids(team_id=team.pk)
+    if assignee is not None and assignee.pk not in member_ids:
+        raise ValidationError({"assignee": [ASSIGNEE_NOT_A_MEMBER]})
+    # The same rule under a lock, so that a concurrent removal of the assignee waits for us.
     _assignee_hold(team_id=team.pk, assignee=assignee)
     task = Task(
         team=team,
@@ -187,16 +199,19 @@ def task_create(
         completed_at=timezone.now() if status == Status.DONE else None,
     )
     task.full_clean(exclude=["team", "created_by", "assignee"])
-    task.save()
-    task_activity_record(task=task, actor=actor, verb="created")
+    insert(task)
     event_emit(
         name="task.created",
         team_id=team.pk,
         actor=actor,
         data={"task": task_event_payload(task)},
-        recipients=team_member_ids(team_id=team.pk),
+        recipients=member_ids,
     )
-    _notify(task=task, actor=actor, created=True, assignee_changed=True, old_description="")
+    mentioned = _newly_mentioned(task=task, old_description="")
+    _notify(task=task, actor=actor, created=True, assignee_changed=True, mentioned=mentioned)
+    # Last (the clock's row stays locked until the commit): the activity entry, the first
+    # watchers and the team's clock tick, in one statement.
+    task_created_record(task=task, watcher_ids=[actor.pk, task.assignee_id, *mentioned])
     return task
 
 
@@ -256,8 +271,12 @@ def task_update(
         actor=actor,
         assignee_changed="assignee" in changes,
         status_changed="status" in changes,
-        old_description=changes["description"][0] if "description" in changes else None,
+        mentioned=_newly_mentioned(
+            task=task,
+            old_description=changes["description"][0] if "description" in changes else None,
+        ),
     )
+    team_task_clock_tick(team_id=task.team_id)
     return task
 
 
@@ -285,6 +304,7 @@ def task_delete(*, task: Task, actor: User) -> None:
         data={"task": {"id": task_id, "version": current}},
         recipients=team_member_ids(team_id=team_id),
     )
+    team_task_clock_tick(team_id=team_id)
 
 
 @transaction.atomic
@@ -340,4 +360,5 @@ def task_team_member_remove(*, team: Team, actor: User, user_id: int) -> int:
         datas=[{"task": payload, "changes": changes} for payload in task_event_payloads(tasks)],
         recipients=team_member_ids(team_id=team.pk),
     )
+    team_task_clock_tick(team_id=team.pk)
     return len(tasks)

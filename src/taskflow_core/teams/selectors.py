@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.http import Http404
 
@@ -43,6 +44,19 @@ def team_member_list(*, team: Team) -> QuerySet[Membership]:
     )
 
 
+# Model metadata only (column and table names), never input.
+_MEMBER_IDS_SQL = "SELECT {user} FROM {table} WHERE {team} = %s".format(  # noqa: S608
+    user=Membership._meta.get_field("user").column,
+    table=Membership._meta.db_table,
+    team=Membership._meta.get_field("team").column,
+)
+
+
 def team_member_ids(*, team_id: int) -> list[int]:
-    """Everyone in the team: the recipients of its task events."""
-    return list(Membership.objects.filter(team_id=team_id).values_list("user_id", flat=True))
+    """Everyone in the team: the recipients of its task events.
+
+    Plain SQL: it runs on every write (the create's membership check and recipients), and
+    building the ORM query cost four times the query's own round trip (bench/NOTES.md, "P2")."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MEMBER_IDS_SQL, [team_id])
+        return [user_id for (user_id,) in cursor.fetchall()]

@@ -1,0 +1,121 @@
+"""What each task endpoint costs in SQL, so that a regression fails here, not in a benchmark
+months later (bench/NOTES.md, "P2"). Counted on the whole request path with real commits:
+statements sent to PostgreSQL, not counting the transaction's own BEGIN and COMMIT."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from taskflow_core.accounts.models import User
+from taskflow_core.tasks.models import Task
+from taskflow_core.teams.models import Team
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+URL = "/api/v1/tasks/"
+Api = Callable[[User | None], APIClient]
+MakeTask = Callable[..., Task]
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+class Cost:
+    def __init__(self, captured: CaptureQueriesContext) -> None:
+        self.captured = captured
+
+    @property
+    def sql(self) -> list[str]:
+        return [query["sql"] for query in self.captured.captured_queries]
+
+    @property
+    def statements(self) -> list[str]:
+        return [sql for sql in self.sql if not sql.startswith(TRANSACTION_CONTROL)]
+
+    @property
+    def commits(self) -> int:
+        return sum(1 for sql in self.sql if sql == "COMMIT")
+
+    def __repr__(self) -> str:
+        return "\n".join(self.sql)
+
+
+@contextmanager
+def cost() -> Iterator[Cost]:
+    with CaptureQueriesContext(connection) as captured:
+        yield Cost(captured)
+
+
+def test_create_costs_at_most_five_statements_and_one_commit(
+    api: Api, alice: User, team: Team
+) -> None:
+    client = api(alice)
+    client.post(URL, {"team": team.pk, "title": "warm-up"}, format="json")
+
+    with cost() as create:
+        response = client.post(URL, {"team": team.pk, "title": "Ship it"}, format="json")
+
+    assert response.status_code == 201
+    # The user, the team with its members, the task, its activity+watchers+clock, its event.
+    assert len(create.statements) <= 5, create
+    assert create.commits == 1, create
+
+
+def test_assigned_create(api: Api, alice: User, bob: User, team: Team) -> None:
+    client = api(alice)
+
+    with cost() as create:
+        response = client.post(
+            URL, {"team": team.pk, "title": "Yours", "assignee": bob.pk}, format="json"
+        )
+
+    assert response.status_code == 201
+    # Besides the create's own: the assignee (validating the body), the assignee's membership
+    # held (FOR KEY SHARE), the notification's recipient, row and event. The events'
+    # published_at marks are not on the request path (the relay records them in batches,
+    # docs/events.md).
+    assert len(create.statements) == 10, create
+    assert create.commits == 1, create
+
+
+def test_update(api: Api, alice: User, task: Task) -> None:
+    client = api(alice)
+    with cost() as update:
+        response = client.patch(f"{URL}{task.pk}/", {"title": "Renamed"}, format="json")
+
+    assert response.status_code == 200
+    # The user, the visible task, the task locked, its UPDATE, the activity, the members, the
+    # event, the team's clock (no published_at mark: the relay records it, docs/events.md).
+    assert len(update.statements) == 8, update
+    assert update.commits == 1, update
+
+
+@pytest.mark.parametrize("page_size", [1, 50, 200])
+def test_list_costs_the_same_whatever_the_page(
+    api: Api, alice: User, make_task: MakeTask, page_size: int
+) -> None:
+    for number in range(60):
+        make_task(title=f"t{number}")
+
+    client = api(alice)
+    with cost() as listing:
+        response = client.get(URL, {"page_size": page_size})
+
+    assert response.status_code == 200
+    # The user, the team clocks (the ETag), the count, the page.
+    assert len(listing.statements) == 4, listing
+    assert listing.commits == 0
+
+
+def test_detail(api: Api, bob: User, task: Task) -> None:
+    client = api(bob)
+    with cost() as detail:
+        response = client.get(f"{URL}{task.pk}/")
+
+    assert response.status_code == 200
+    assert len(detail.statements) == 2, detail  # the user, the task
+    assert detail.commits == 0
