@@ -472,6 +472,7 @@ def emails_exactly_once(
 class WriteLog:
     writes: int = 0  # writes answered (each once, whatever its retries)
     latencies: list[float] = field(default_factory=list)  # each attempt that got an answer
+    answers: list[tuple[float, int]] = field(default_factory=list)  # (seconds, status) of each
     retries: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     titles: list[str] = field(default_factory=list)  # tasks the writer created
@@ -520,6 +521,7 @@ class Writer:
                 pass
             else:
                 self.log.latencies.append(time.perf_counter() - started)
+                self.log.answers.append((self.log.latencies[-1], response.status_code))
                 self.log.statuses[response.status_code] += 1
                 if response.status_code not in self.RETRYABLE:
                     self.log.writes += 1

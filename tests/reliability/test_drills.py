@@ -172,6 +172,9 @@ def verdict(
         retries=writer.log.retries,
         statuses=dict(writer.log.statuses),
         p99_ms=round(percentile(writer.log.latencies, 0.99) * 1000, 1),
+        slowest=[
+            [round(seconds * 1000), status] for seconds, status in sorted(writer.log.answers)[-3:]
+        ],
         events=sum(v.expected for v in verdicts),
         lost=sum(len(v.lost) for v in verdicts),
         resynced=sum(v.excused_by_resync for v in verdicts),
@@ -186,6 +189,9 @@ def verdict(
     assert problems == [], (problems, stack.logs())
     assert titles == Counter(writer.log.titles), "a write was done twice or not at all"
     assert 500 not in writer.log.statuses
+    # Every process came through the fault (or was started again): none died of it.
+    dead = [name for name, process in stack.processes.items() if not process.alive()]
+    assert dead == [], (dead, stack.logs())
     return verdicts
 
 
