@@ -190,7 +190,7 @@ def verdict(
     assert titles == Counter(writer.log.titles), "a write was done twice or not at all"
     assert 500 not in writer.log.statuses
     # Every process came through the fault (or was started again): none died of it.
-    dead = [name for name, process in stack.processes.items() if not process.alive()]
+    dead = [label for label, process in stack.processes.items() if not process.alive()]
     assert dead == [], (dead, stack.logs())
     return verdicts
 
