@@ -22,9 +22,9 @@ from taskflow_local.processes import ChildProcess
 from tests.reliability.postgres import PGDATA_ENV, scratch_postgres
 from tests.support.processes import REPO
 
-# Not marked `drill`: about 25 s (a scratch server, its test database, 30 writes), so `make
-# test` runs it with the other fast drills.
-pytestmark = [pytest.mark.integration]
+# Marked `drill` (about 25 s idle, 50 s loaded: a scratch server, its test database, 30 writes):
+# `make drills` runs it, in CI too.
+pytestmark = [pytest.mark.integration, pytest.mark.drill]
 
 INNER = Path(__file__).with_name("drill_postgres_restarted.py")
 # The inner run: the scratch server's test database (migrations), then the drill, whose own
