@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -25,6 +26,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import redis
@@ -106,6 +108,8 @@ class DrillStack:
     processes: dict[str, ServerProcess] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     closers: list[Callable[[], object]] = field(default_factory=list)
+    # Extra environment of the realtime process (e.g. a small TASKFLOW_WS_SEND_QUEUE_SIZE).
+    realtime_env: dict[str, str] = field(default_factory=dict)
 
     def cleanup(self, close: Callable[[], object]) -> None:
         """Call `close` when the stack stops (clients of the stack's processes)."""
@@ -119,6 +123,14 @@ class DrillStack:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.ports['realtime']}/ws"
 
+    def realtime_metric(self, name: str) -> float:
+        """One unlabelled figure of the realtime process's /metrics."""
+        url = f"http://127.0.0.1:{self.ports['realtime']}/metrics"
+        for line in httpx.get(url, timeout=10).text.splitlines():
+            if line.startswith(f"{name} "):
+                return float(line.split()[1])
+        raise AssertionError(f"{name} is not in {url}")
+
     def env(self, **extra: str) -> dict[str, str]:
         return service_env(
             REDIS_URL=self.redis.url, TASKFLOW_EVENT_STREAM=self.stream, **DRILL_ENV, **extra
@@ -131,7 +143,9 @@ class DrillStack:
             process = ServerProcess(core_command(port), env=self.env(), port=port)
         elif name == "realtime":
             port = self.ports.setdefault("realtime", free_port())
-            env = realtime_env(REDIS_URL=self.redis.url, TASKFLOW_EVENT_STREAM=self.stream)
+            env = realtime_env(
+                REDIS_URL=self.redis.url, TASKFLOW_EVENT_STREAM=self.stream, **self.realtime_env
+            )
             process = ServerProcess(
                 [*realtime_command(port), "--log-level", "warning"], env=env, port=port
             )
@@ -173,8 +187,10 @@ class DrillStack:
 
 
 @contextmanager
-def drill_stack(root: Path, stream: str, *names: str) -> Iterator[DrillStack]:
-    stack = DrillStack(root=root, stream=stream)
+def drill_stack(
+    root: Path, stream: str, *names: str, realtime_env: dict[str, str] | None = None
+) -> Iterator[DrillStack]:
+    stack = DrillStack(root=root, stream=stream, realtime_env=realtime_env or {})
     with ExitStack() as cleanup:
         stack.redis = DrillRedis(root / "redis", port=free_port())
         stack.redis.start()
@@ -191,29 +207,74 @@ def token(user: User) -> str:
 
 
 class RecordingSocket:
-    """One user's client: reads every frame on a thread, reconnects with `last_event_id`."""
+    """One user's client: reads every frame on a thread, reconnects with `last_event_id`.
 
-    def __init__(self, url: str, user: User) -> None:
+    `receive_buffer` (bytes, SO_RCVBUF) and `max_queue` (frames websockets reads ahead) make a
+    socket that backs up quickly once `stall` stops its reading, like a client on a bad link or
+    a frozen tab: the server's send queue for it fills and the server drops it.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        user: User,
+        *,
+        receive_buffer: int | None = None,
+        max_queue: int = 16,
+    ) -> None:
         self.url = url
         self.user = user
+        self.receive_buffer = receive_buffer
+        self.max_queue = max_queue
         self.frames: list[dict[str, Any]] = []  # events and resyncs, in arrival order
         self.resynced_at: list[float] = []  # time.time() of each resync
         self.sessions = 0
+        # How each connection ended: the close code received, 1006 without a close frame (a
+        # reset), None for a connection that failed before opening.
+        self.close_codes: list[int | None] = []
         self.last_event_id: str | None = None
         self._stop = threading.Event()
         self._running = threading.Event()  # cleared: disconnected on purpose (`pause`)
         self._running.set()
+        self._reading = threading.Event()  # cleared: connected but not reading (`stall`)
+        self._reading.set()
         self._lock = threading.Lock()
         self._ws: Any = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    def _socket(self) -> socket.socket | None:
+        """A TCP connection with the small receive buffer, made before the handshake (the
+        buffer must be set before connecting to bound the window); None: websockets makes it."""
+        if self.receive_buffer is None:
+            return None
+        url = urlsplit(self.url)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+        sock.settimeout(10)
+        try:
+            sock.connect((url.hostname or "127.0.0.1", url.port or 80))
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
     def _run(self) -> None:
         while not self._stop.is_set():
             if not self._running.wait(0.2):
                 continue
+            code: int | None = None
             try:
-                with connect(self.url, open_timeout=10, close_timeout=2) as ws:
+                with connect(
+                    self.url,
+                    sock=self._socket(),
+                    open_timeout=10,
+                    close_timeout=2,
+                    max_queue=self.max_queue,
+                    # Like a browser (taskflow-client.js): no pings of its own, which a stalled
+                    # socket would not see answered and would end itself.
+                    ping_interval=None,
+                ) as ws:
                     self._ws = ws
                     ws.send(
                         json.dumps(
@@ -225,15 +286,23 @@ class RecordingSocket:
                         )
                     )
                     while not self._stop.is_set() and self._running.is_set():
+                        if not self._reading.is_set():
+                            self._stop.wait(0.1)
+                            continue
                         try:
                             frame = json.loads(ws.recv(timeout=0.5))
                         except TimeoutError:
                             continue
                         self._record(frame)
-            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError):
+            except ConnectionClosed as closed:
+                code = closed.rcvd.code if closed.rcvd is not None else 1006
+            except (OSError, InvalidHandshake, TimeoutError):
                 pass
             finally:
                 self._ws = None
+            if code is not None:
+                with self._lock:
+                    self.close_codes.append(code)
             self._stop.wait(0.3)
 
     def _record(self, frame: dict[str, Any]) -> None:
@@ -265,6 +334,15 @@ class RecordingSocket:
         sessions = self.sessions
         self._running.set()
         self.wait_ready(sessions + 1)
+
+    def stall(self) -> None:
+        """Stop reading, connection left open: frames back up towards the server."""
+        self._reading.clear()
+
+    def unstall(self) -> None:
+        """Read again: what is still queued, then (if the server dropped the socket) reconnect
+        with the last event id received."""
+        self._reading.set()
 
     def close(self) -> None:
         self._stop.set()
@@ -392,23 +470,38 @@ def emails_exactly_once(
 
 @dataclass
 class WriteLog:
+    writes: int = 0  # writes answered (each once, whatever its retries)
     latencies: list[float] = field(default_factory=list)  # each attempt that got an answer
+    answers: list[tuple[float, int]] = field(default_factory=list)  # (seconds, status) of each
     retries: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     titles: list[str] = field(default_factory=list)  # tasks the writer created
+    # Each retryable answer: (status, Content-Type, Retry-After).
+    refusals: list[tuple[int, str | None, str | None]] = field(default_factory=list)
 
 
 class Writer:
     """Writes through the API like a careful client: creates and assignment PATCHes, each
-    retried with its `Idempotency-Key` until answered (connection errors, 502/503/504)."""
+    retried with its `Idempotency-Key` until answered (connection errors, 502/503/504).
+
+    With a `description`, every write also sets the task's description to it (numbered, so each
+    is a change): events then carry long previews of it (docs/events.md), up to three each."""
 
     RETRYABLE = frozenset({502, 503, 504})
 
-    def __init__(self, stack: DrillStack, team_id: int, users: list[User], tag: str) -> None:
+    def __init__(
+        self,
+        stack: DrillStack,
+        team_id: int,
+        users: list[User],
+        tag: str,
+        description: str | None = None,
+    ) -> None:
         self.stack = stack
         self.team_id = team_id
         self.users = users
         self.tag = tag
+        self.description = description
         self.log = WriteLog()
         self.created: list[int] = []
         self.client = httpx.Client(
@@ -428,25 +521,48 @@ class Writer:
                 pass
             else:
                 self.log.latencies.append(time.perf_counter() - started)
+                self.log.answers.append((self.log.latencies[-1], response.status_code))
                 self.log.statuses[response.status_code] += 1
                 if response.status_code not in self.RETRYABLE:
+                    self.log.writes += 1
                     return response
+                self.log.refusals.append(
+                    (
+                        response.status_code,
+                        response.headers.get("Content-Type"),
+                        response.headers.get("Retry-After"),
+                    )
+                )
             assert time.monotonic() < deadline, f"{method} {path} never answered"
             self.log.retries += 1
             time.sleep(0.2)
+
+    def _described(self, body: dict[str, Any], label: str) -> dict[str, Any]:
+        if self.description is not None:
+            body["description"] = f"{label} {self.description}"
+        return body
 
     def write(self, n: int) -> None:
         key = f"{self.tag}-{n}"
         if n % 2 == 0 or not self.created:
             title = f"{self.tag} {n}"
-            response = self._send(
-                "POST", "/api/v1/tasks/", {"team": self.team_id, "title": title}, key
-            )
+            body = self._described({"team": self.team_id, "title": title}, str(n))
+            response = self._send("POST", "/api/v1/tasks/", body, key)
             assert response.status_code == 201, response.text
             self.created.append(response.json()["id"])
             self.log.titles.append(title)
         else:
             task = self.created[(n // 2) % len(self.created)]
             assignee = self.users[1 + n % (len(self.users) - 1)].pk
-            response = self._send("PATCH", f"/api/v1/tasks/{task}/", {"assignee": assignee}, key)
+            body = self._described({"assignee": assignee}, str(n))
+            response = self._send("PATCH", f"/api/v1/tasks/{task}/", body, key)
             assert response.status_code == 200, response.text
+
+    def redescribe(self, n: int) -> None:
+        """Only a new description (no notification, no email): the biggest event per write."""
+        assert self.description is not None
+        assert self.created
+        task = self.created[n % len(self.created)]
+        body = self._described({}, f"d{n}")
+        response = self._send("PATCH", f"/api/v1/tasks/{task}/", body, f"{self.tag}-d{n}")
+        assert response.status_code == 200, response.text
