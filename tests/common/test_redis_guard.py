@@ -130,3 +130,18 @@ def test_the_cache_fails_open_within_the_bound(
         frozen_redis.thaw()
     assert elapsed < 0.5, elapsed  # one 25 ms timeout, then the breaker; 0.5 s: a loaded machine
     assert "cache" in caplog.text
+
+
+def test_with_redis_answering_the_cache_is_an_ordinary_cache(frozen_redis: DrillRedis) -> None:
+    cache = cache_at(frozen_redis.url)
+    with redis_guard.request():
+        assert cache.add("counter", 1, timeout=60) is True
+        assert cache.add("counter", 5) is False
+        assert cache.incr("counter", 2) == 3
+        cache.set("name", "alice", timeout=60)
+        assert cache.get_many(["counter", "name", "absent"]) == {"counter": 3, "name": "alice"}
+        assert cache.has_key("name") is True
+        assert cache.touch("name", timeout=120) is True
+        assert cache.delete("name") is True
+        assert cache.has_key("name") is False
+        assert cache.touch("name") is False

@@ -11,6 +11,7 @@ import pytest
 from taskflow_core.config import gunicorn as gunicorn_config
 from taskflow_deploy.commands import CORE_GUNICORN_CONFIG, core_command
 from taskflow_deploy.gateway import Gateway, nginx_binary, render, write
+from taskflow_deploy.gateway import main as gateway_main
 from tests.support.processes import REPO
 
 
@@ -83,3 +84,23 @@ def test_gunicorn_keeps_idle_connections_longer_than_nginx_does(tmp_path: Path) 
     assert core_command("127.0.0.1:8000")[3:5] == ["-c", CORE_GUNICORN_CONFIG]
     dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
     assert f'"-c", "{CORE_GUNICORN_CONFIG}"' in dockerfile
+
+
+def test_the_command_line_writes_a_config_nginx_accepts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m taskflow_deploy.gateway`, as the gateway image runs it."""
+    prefix = tmp_path / "nginx"
+    args = ["--listen", "127.0.0.1:8080", "--core", "core:8000, core2:8000"]
+    args += ["--realtime", "realtime:8001", "--prefix", str(prefix)]
+    args += ["--trusted-proxies", "10.0.0.0/8", "--auth-rate", "60r/m", "--auth-burst", "5"]
+    assert gateway_main(args) == 0
+    path = Path(capsys.readouterr().out.strip())
+    conf = path.read_text()
+    assert "server core:8000 max_fails=3 fail_timeout=5s;" in conf
+    assert "server core2:8000 max_fails=3 fail_timeout=5s;" in conf
+    assert "server realtime:8001 max_fails=3 fail_timeout=5s;" in conf
+    assert "rate=60r/m" in conf
+    assert "        10.0.0.0/8 1;" in conf  # the proxies whose X-Forwarded-Proto is kept
+    with pytest.raises(SystemExit):
+        gateway_main(["--core", "core:8000", "--prefix", str(prefix)])  # --realtime is required

@@ -8,14 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from taskflow_core.accounts.models import User
 from taskflow_core.events.models import OutboxEvent
 from taskflow_core.idempotency.middleware import IdempotencyMiddleware
-from taskflow_core.idempotency.services import idempotency_prune
+from taskflow_core.idempotency.models import IdempotencyRecord
+from taskflow_core.idempotency.services import idempotency_claim, idempotency_prune
 from taskflow_core.tasks.models import Task
 from taskflow_core.teams.models import Team
 
@@ -175,3 +176,80 @@ def test_every_post_operation_documents_the_header() -> None:
         assert headers.count("Idempotency-Key") == 1, path
         if operation.get("security", [{}]) != [{}]:  # honoured only for a signed-in user
             assert {"409", "422"} <= set(operation["responses"]), path
+
+
+def test_past_the_live_key_cap_a_post_with_a_key_is_429_and_does_nothing(
+    api: Callable[[User | None], APIClient], team: Team, alice: User, settings: Any
+) -> None:
+    settings.TASKFLOW_IDEMPOTENCY_MAX_KEYS_PER_USER = 2
+    client = api(alice)
+    assert create_task(client, team, "cap-1", title="one").status_code == 201
+    assert create_task(client, team, "cap-2", title="two").status_code == 201
+    response = create_task(client, team, "cap-3", title="three")
+    assert response.status_code == 429
+    assert response["Retry-After"] == "3600"
+    assert "Idempotency-Key" in response.json()["detail"]
+    assert sorted(Task.objects.values_list("title", flat=True)) == ["one", "two"]
+    # A key already held still replays: the cap limits new keys only.
+    assert create_task(client, team, "cap-1", title="one")["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_still_running_past_the_wait_is_409_and_a_later_retry_does_the_work(
+    api: Callable[[User | None], APIClient], team: Team, alice: User, settings: Any
+) -> None:
+    settings.TASKFLOW_IDEMPOTENCY_WAIT_MS = 200
+    holding, release = threading.Event(), threading.Event()
+
+    def first_request_still_running() -> None:
+        # What a first request with the key does until it answers: its claim, uncommitted.
+        try:
+            with transaction.atomic():
+                idempotency_claim(
+                    user_id=alice.pk, key="slow", fingerprint="first", now=timezone.now()
+                )
+                holding.set()
+                release.wait(30)
+                transaction.set_rollback(True)  # it failed after all: the key is free
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_request_still_running)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        busy = create_task(api(alice), team, "slow")
+        assert busy.status_code == 409
+        assert "in progress" in busy.json()["detail"]
+        assert not Task.objects.exists()
+    finally:
+        release.set()
+        thread.join(30)
+    assert create_task(api(alice), team, "slow").status_code == 201
+    assert Task.objects.count() == 1
+
+
+def test_a_post_with_a_key_and_a_bad_token_is_401_and_keeps_nothing(
+    api: Callable[[User | None], APIClient], team: Team
+) -> None:
+    client = api(None)
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    response = create_task(client, team, "who-am-i")
+    assert response.status_code == 401
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_a_body_over_the_limit_with_a_key_is_the_usual_413(
+    api: Callable[[User | None], APIClient], alice: User
+) -> None:
+    body = '{"name": "' + "x" * (1024 * 1024) + '"}'
+    response = api(alice).generic(
+        "POST",
+        "/api/v1/teams/",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="big",
+    )
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+    assert not IdempotencyRecord.objects.exists()
