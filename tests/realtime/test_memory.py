@@ -19,8 +19,10 @@ def test_a_burst_of_requests_schedules_one_trim_which_then_runs() -> None:
         await asyncio.sleep(0.2)
         assert memory._scheduled is None  # it ran; the next drop schedules another
         assert memory.trim_soon()
-        assert memory._scheduled is not None and memory._scheduled is not first
-        memory._scheduled.cancel()
+        second = memory._scheduled
+        assert second is not None
+        assert second is not first
+        second.cancel()
         memory._scheduled = None
 
     delay = memory.TRIM_DELAY_SECONDS
