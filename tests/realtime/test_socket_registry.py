@@ -80,6 +80,32 @@ def test_a_remembered_full_user_is_asked_about_again_after_the_memo_lapses(
     assert 7 not in registry._full_until  # and forgotten
 
 
+def test_the_memo_of_full_users_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket_registry, "FULL_MEMO_SIZE", 2)
+    registry = SocketRegistry(Redis.from_url(NOWHERE), "s:{e}", max_per_user=2, heartbeat_seconds=1)
+    for user in (1, 2, 3):
+        registry._remember_full(user)
+    assert sorted(registry._full_until) == [1, 2]  # the third is asked about in Redis
+
+
+def test_renewal_reaches_every_user_across_batches(
+    event_stream: str, stream_redis: redis.Redis
+) -> None:
+    async def scenario() -> None:
+        client = Redis.from_url(django_settings.REDIS_URL, decode_responses=True)
+        registry = SocketRegistry(client, event_stream, max_per_user=2, heartbeat_seconds=10)
+        try:
+            await registry.renew([(user, [f"m{user}", "x"]) for user in range(501)])
+        finally:
+            await client.aclose()
+
+    run(scenario)
+    for user in (0, 499, 500):
+        members = stream_redis.zrange(f"{event_stream}:sockets:{user}", 0, -1)
+        assert sorted(members) == [f"m{user}", "x"]
+        assert 0 < stream_redis.ttl(f"{event_stream}:sockets:{user}") <= 30
+
+
 def test_an_unreachable_redis_admits_accepts_and_lets_go_without_raising() -> None:
     async def scenario() -> tuple[Admission, bool, float]:
         client = Redis.from_url(NOWHERE, socket_connect_timeout=0.5)
