@@ -36,16 +36,19 @@ def _find_malloc_trim() -> Callable[[int], int] | None:
 
 _malloc_trim = _find_malloc_trim()
 _scheduled: asyncio.TimerHandle | None = None
+_scheduled_on: asyncio.AbstractEventLoop | None = None
 
 
 def trim_soon() -> bool:
     """Return freed memory to the system in TRIM_DELAY_SECONDS (once, however many ask in the
     meantime); False when there is no `malloc_trim` here."""
-    global _scheduled
+    global _scheduled, _scheduled_on
     if _malloc_trim is None:
         return False
-    if _scheduled is None:
-        _scheduled = asyncio.get_running_loop().call_later(TRIM_DELAY_SECONDS, _trim)
+    loop = asyncio.get_running_loop()
+    # A trim scheduled on another loop (one that has ended: tests run several) never runs.
+    if _scheduled is None or _scheduled_on is not loop:
+        _scheduled, _scheduled_on = loop.call_later(TRIM_DELAY_SECONDS, _trim), loop
     return True
 
 
