@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from taskflow_core.accounts.models import User
 from taskflow_core.common.inserts import insert
@@ -19,10 +20,12 @@ def test_a_task_inserted_reads_back_as_saved(alice: User, team: Team) -> None:
 
     insert(task)
 
-    assert task.pk is not None and not task._state.adding
+    assert task.pk is not None
+    assert not task._state.adding
     stored = Task.objects.get(pk=task.pk)
     assert (stored.title, stored.assignee_id, stored.version) == ("Ship", alice.pk, 1)
-    assert stored.created_at == task.created_at and stored.updated_at == task.updated_at
+    assert stored.created_at == task.created_at
+    assert stored.updated_at == task.updated_at
 
 
 def test_json_and_array_fields_keep_their_values(team: Team) -> None:
@@ -39,7 +42,8 @@ def test_json_and_array_fields_keep_their_values(team: Team) -> None:
 
     stored = OutboxEvent.objects.get(pk=event.pk)
     assert stored.data == {"task": {"id": 7, "title": 'é "quoted"'}}
-    assert stored.recipients == [3, 1, 2] and stored.actor == {"id": 1, "username": "a"}
+    assert stored.recipients == [3, 1, 2]
+    assert stored.actor == {"id": 1, "username": "a"}
 
 
 def test_a_database_expression_falls_back_to_save(alice: User, team: Team) -> None:
