@@ -38,8 +38,8 @@ BENCHMARKS = {
     "P4": "bench.p4_fanout",
     "P5": "bench.p5_smtp",
     "P6": "bench.p6_scan",
-    "P9": "bench.p9_open_loop",
     "P8": "bench.p8_member_removal",
+    "P9": "bench.p9_open_loop",
 }
 
 
