@@ -175,3 +175,30 @@ def test_every_post_operation_documents_the_header() -> None:
         assert headers.count("Idempotency-Key") == 1, path
         if operation.get("security", [{}]) != [{}]:  # honoured only for a signed-in user
             assert {"409", "422"} <= set(operation["responses"]), path
+
+
+def test_more_live_keys_than_allowed_is_429_with_retry_after(
+    api: Callable[[User | None], APIClient], team: Team, alice: User, settings: Any
+) -> None:
+    settings.TASKFLOW_IDEMPOTENCY_MAX_KEYS_PER_USER = 2
+    client = api(alice)
+    assert create_task(client, team, "k-1").status_code == 201
+    assert create_task(client, team, "k-2").status_code == 201
+
+    refused = create_task(client, team, "k-3")
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "3600"
+    assert Task.objects.count() == 2
+
+
+def test_a_body_over_the_limit_with_a_key_is_still_413(
+    api: Callable[[User | None], APIClient], alice: User
+) -> None:
+    body = '{"name": "' + "x" * (1024 * 1024) + '"}'
+
+    response = api(alice).generic(
+        "POST", "/api/v1/teams/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="big"
+    )
+
+    assert response.status_code == 413
