@@ -39,8 +39,8 @@ BENCHMARKS = {
     "P5": "bench.p5_smtp",
     "P6": "bench.p6_scan",
     "P7-ABUSE": "bench.p7_abuse",
-    "P9": "bench.p9_open_loop",
     "P8": "bench.p8_member_removal",
+    "P9": "bench.p9_open_loop",
 }
 
 

@@ -35,12 +35,12 @@ class Mode:
     # P6 deadline scan
     p6_tasks: int
     p6_scans: int
+    p8_tasks: int
     # P9 open-loop assigned creates (steady 50/s, then rising rates)
     p9_seconds: float
     p9_step_seconds: float
     p9_rates: tuple[float, ...]
     p9_plain_rates: tuple[float, ...]
-    p8_tasks: int
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,11 +67,11 @@ SHORT = Mode(
     p5_slow_delay=2.0,
     p6_tasks=100_000,
     p6_scans=10,
+    p8_tasks=2000,
     p9_seconds=6.0,
     p9_step_seconds=3.0,
     p9_rates=(50.0, 75.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0),
     p9_plain_rates=(100.0, 200.0, 300.0, 400.0, 600.0, 800.0, 1000.0, 1200.0),
-    p8_tasks=2000,
 )
 
 FULL = Mode(
@@ -95,11 +95,11 @@ FULL = Mode(
     p5_slow_delay=2.0,
     p6_tasks=100_000,
     p6_scans=30,
+    p8_tasks=2000,
     p9_seconds=20.0,
     p9_step_seconds=8.0,
     p9_rates=(50.0, 75.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0),
     p9_plain_rates=(100.0, 200.0, 300.0, 400.0, 600.0, 800.0, 1000.0, 1200.0),
-    p8_tasks=2000,
 )
 
 # `make test` runs every benchmark once at this size (tests/bench/test_smoke.py): not a
@@ -125,11 +125,11 @@ SMOKE = Mode(
     p5_slow_delay=0.2,
     p6_tasks=200,
     p6_scans=1,
+    p8_tasks=50,
     p9_seconds=1.0,
     p9_step_seconds=0.5,
     p9_rates=(10.0, 20.0),
     p9_plain_rates=(10.0, 20.0),
-    p8_tasks=50,
 )
 
 MODES = {"short": SHORT, "full": FULL, "smoke": SMOKE}

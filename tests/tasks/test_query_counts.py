@@ -119,3 +119,16 @@ def test_detail(api: Api, bob: User, task: Task) -> None:
     assert response.status_code == 200
     assert len(detail.statements) == 2, detail  # the user, the task
     assert detail.commits == 0
+
+
+@pytest.mark.parametrize("team_value", [True, "abc", None, 2**64])
+def test_a_team_that_is_no_id_is_400_naming_team_without_a_query(
+    api: Api, alice: User, team_value: object
+) -> None:
+    client = api(alice)
+    with cost() as create:
+        response = client.post(URL, {"team": team_value, "title": "x"}, format="json")
+
+    assert response.status_code == 400
+    assert "team" in response.json()
+    assert len(create.statements) == 1, create  # the user only

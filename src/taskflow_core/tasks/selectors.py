@@ -29,12 +29,6 @@ def task_list_filters(*, user: User, filters: Mapping[str, Any]) -> TaskFilter:
     return filterset
 
 
-def task_list(*, user: User, filters: Mapping[str, Any]) -> QuerySet[Task]:
-    """The user's tasks narrowed by the list's query parameters; invalid ones raise a 400."""
-    queryset: QuerySet[Task] = task_list_filters(user=user, filters=filters).qs
-    return queryset
-
-
 def task_get(*, user: User, task_id: int) -> Task | None:
     return task_visible_queryset(user=user).filter(pk=task_id).first()
 

@@ -95,8 +95,3 @@ def event_changes(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
         return changes
     old, new = changes["description"]
     return {**changes, "description": [description_preview(old), description_preview(new)]}
-
-
-def task_payloads(tasks: list[Task]) -> list[dict[str, Any]]:
-    """`task_payload` for many tasks."""
-    return [task_payload(task) for task in tasks]

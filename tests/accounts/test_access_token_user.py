@@ -1,0 +1,70 @@
+"""The API reads the access token's user with its own statement (accounts/authentication.py):
+it must refuse exactly what simplejwt refused, and load the user exactly as the ORM does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from taskflow_core.accounts.authentication import user_by_id
+from taskflow_core.accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+ME = "/api/v1/users/me/"
+
+
+def get_me(token: Any) -> tuple[int, dict[str, Any]]:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.get(ME)
+    return response.status_code, response.json()
+
+
+def test_a_token_for_a_deleted_user_is_401(make_user: Callable[..., User]) -> None:
+    gone = make_user("gone")
+    token = AccessToken.for_user(gone)
+    gone.delete()
+
+    status, body = get_me(token)
+
+    assert status == 401
+    assert body == {"detail": "User not found"}
+
+
+def test_a_token_for_a_deactivated_user_is_401(make_user: Callable[..., User]) -> None:
+    user = make_user("leaving")
+    token = AccessToken.for_user(user)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    status, body = get_me(token)
+
+    assert status == 401
+    assert body == {"detail": "User is inactive"}
+
+
+@pytest.mark.parametrize("claim", ["not-a-number", 2**70, None])
+def test_a_signed_token_with_a_nonsense_user_id_is_401(alice: User, claim: Any) -> None:
+    token = AccessToken.for_user(alice)
+    token["user_id"] = claim
+
+    status, _ = get_me(token)
+
+    assert status == 401
+
+
+def test_the_user_is_loaded_as_the_orm_loads_it(alice: User) -> None:
+    User.objects.filter(pk=alice.pk).update(email_types={"task_assigned": False})
+    orm = User.objects.get(pk=alice.pk)
+
+    loaded = user_by_id(alice.pk)
+
+    assert loaded is not None
+    for field in User._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(orm, field.attname), field.name
+    assert loaded.email_types == {"task_assigned": False}
+    assert user_by_id(alice.pk + 10_000) is None
