@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from taskflow_core.accounts.models import User
-from taskflow_core.tasks.models import Task
+from taskflow_core.tasks.models import Task, TeamTaskClock
 from taskflow_core.tasks.services import task_delete, task_team_member_remove, task_update
 from taskflow_core.teams.models import Membership, Role, Team
 
@@ -228,3 +228,18 @@ def test_an_invalid_team_filter_is_400_not_an_error(api: Api, alice: User) -> No
 
     assert response.status_code == 400
     assert "team" in response.json()
+
+
+def test_the_team_clock_counts_every_create_update_and_delete(
+    api: Api, alice: User, team: Team
+) -> None:
+    client = api(alice)
+    created = client.post("/api/v1/tasks/", {"team": team.pk, "title": "a"}, format="json")
+    client.patch(f"/api/v1/tasks/{created.json()['id']}/", {"title": "b"}, format="json")
+    client.delete(f"/api/v1/tasks/{created.json()['id']}/")
+
+    clocks = list(TeamTaskClock.objects.filter(team=team))
+    assert sum(clock.ticks for clock in clocks) == 3
+    assert {str(clock) for clock in clocks} == {
+        f"team {team.pk} slot {clock.slot}: {clock.ticks} changes" for clock in clocks
+    }
