@@ -561,6 +561,11 @@ def summarise(measured: dict[str, Any]) -> dict[str, Any]:
     }
     for phase, label in labels.items():
         phase_ratio = p99_ratio(phase)
+        # Straight at realtime is not a path an attacker has: no deployment exposes the
+        # realtime port (compose publishes only the gateway; `make run` binds 127.0.0.1), and
+        # refusing a flood per client address is the gateway's job. It is recorded as what a
+        # handshake costs the process itself, not held to the target (bench/NOTES.md).
+        exposed = phase != "cap_flood_direct"
         rows.append(
             row(
                 f"well-behaved p99 publish → socket during {label}",
@@ -568,8 +573,8 @@ def summarise(measured: dict[str, Any]) -> dict[str, Any]:
                 p99(phase),
                 baseline=p99("none"),
                 ratio=phase_ratio,
-                target=f"≤ {TARGET_RATIO:g}x",
-                met=phase_ratio["median"] <= TARGET_RATIO,
+                target=f"≤ {TARGET_RATIO:g}x" if exposed else "recorded (port not exposed)",
+                met=phase_ratio["median"] <= TARGET_RATIO if exposed else None,
             )
         )
     peak = spread([max(r[p]["rss_peak_mb"] for p in r) for r in repeats])
