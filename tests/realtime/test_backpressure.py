@@ -14,9 +14,11 @@ from websockets.protocol import State
 from websockets.uri import parse_uri
 
 from taskflow_core.accounts.models import User
+from taskflow_core.tasks.models import Task
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Team
 from taskflow_events.payloads import DESCRIPTION_PREVIEW_CHARS
+from tests.realtime.client import SocketClient
 from tests.realtime.conftest import Realtime, access_token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
@@ -39,29 +41,33 @@ def never_reading_socket(port: int, token: str) -> socket.socket:
     return sock
 
 
+def update_until_dropped(realtime: Realtime, reader: SocketClient, task: Task, actor: User) -> None:
+    """Update `task`'s description until realtime has dropped one of its two sockets; `reader`
+    receives every update as it happens all along. An update carries three previews of the
+    description (the task's, and the change's old and new), 4 bytes a character here: about
+    12 KiB an event, so a stalled socket's buffers fill within a few hundred."""
+    preview = "\U0001f600" * DESCRIPTION_PREVIEW_CHARS
+    updates = 0
+    while realtime.health().json()["connections"] == 2:
+        assert updates < 1000, "the stalled socket was never dropped"
+        updates += 1
+        description = f"{updates}{preview}"[:DESCRIPTION_PREVIEW_CHARS]
+        task_update(task_id=task.pk, actor=actor, data={"description": description})
+        [frame] = reader.events(1)
+        assert frame["data"]["task"]["version"] == task.version + updates
+
+
 def test_a_client_that_never_reads_does_not_hold_up_the_others(
     start_realtime: Callable[..., Realtime], team: Team, alice: User, bob: User
 ) -> None:
     realtime = start_realtime(TASKFLOW_WS_SEND_QUEUE_SIZE="4")
-    # Big events fill the stalled socket's buffers quickly: an update of a description carries
-    # three previews of it (the task's, and the change's old and new), 4 bytes a character.
-    preview = "\U0001f600" * DESCRIPTION_PREVIEW_CHARS
     task = task_create(team=team, actor=bob, title="big")
     with realtime.client() as reader:
         reader.auth(access_token(bob))
         stalled = never_reading_socket(realtime.port, access_token(alice))
         try:
             realtime.wait_for_connections(2)
-            updates = 0
-            # Keep writing until the stalled socket is dropped; the reader gets every event
-            # as it happens all along.
-            while realtime.health().json()["connections"] == 2:
-                assert updates < 1000, "the stalled socket was never closed"
-                updates += 1
-                description = f"{updates}{preview}"[:DESCRIPTION_PREVIEW_CHARS]
-                task_update(task_id=task.pk, actor=bob, data={"description": description})
-                [frame] = reader.events(1)
-                assert frame["data"]["task"]["version"] == updates + 1
+            update_until_dropped(realtime, reader, task, bob)
             assert realtime.health().json()["connections"] == 1
             task_create(team=team, actor=bob, title="after")
             [frame] = reader.events(1)
@@ -85,22 +91,13 @@ def test_a_dropped_slow_socket_is_closed_on_the_wire_within_a_deadline(
     """The close frame of a socket that stopped reading waits behind megabytes it will never
     read; the server resets the connection instead of keeping it (and its buffers) open."""
     realtime = start_realtime(TASKFLOW_WS_SEND_QUEUE_SIZE="4")
-    # An update of a description carries three previews of it (4 bytes a character here): each
-    # event is about 12 KiB, so the stalled socket's kernel buffers fill within a few hundred.
-    preview = "\U0001f600" * DESCRIPTION_PREVIEW_CHARS
     task = task_create(team=team, actor=bob, title="big")
     with realtime.client() as reader:
         reader.auth(access_token(bob))
         stalled = never_reading_socket(realtime.port, access_token(alice))
         try:
             realtime.wait_for_connections(2)
-            sent = 0
-            while realtime.health().json()["connections"] == 2:
-                assert sent < 1000, "the stalled socket was never dropped"
-                sent += 1
-                description = f"{sent}{preview}"[:DESCRIPTION_PREVIEW_CHARS]
-                task_update(task_id=task.pk, actor=bob, data={"description": description})
-                reader.events(1)
+            update_until_dropped(realtime, reader, task, bob)
             dropped_at = time.monotonic()
             while tcp_state(stalled) == TCP_ESTABLISHED:  # never read: only a reset ends it
                 assert time.monotonic() - dropped_at < 30, (
