@@ -254,13 +254,7 @@ def run(ctx: Context) -> dict[str, Any]:
     teams, tokens = _seed(ctx)
     close_django_connections()
     with ExitStack() as stack:
-        core = services.core_api(ctx.env)
-        stack.callback(core.stop)
-        relay = services.relay(ctx.env)
-        stack.callback(relay.stop)
-        realtime = services.realtime(ctx.env)
-        stack.callback(realtime.stop)
-        services.wait_healthy(f"http://{HOST}:{realtime.port}/health")
+        core, realtime = services.push_path(stack, ctx.env)
         measured = uvloop.run(_measure(ctx, core.port or 0, realtime.port or 0, teams, tokens))
     services.celery_purge(ctx.env)  # assignment emails nobody will send
     return summarise(measured)

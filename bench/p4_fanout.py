@@ -222,15 +222,9 @@ def run(ctx: Context) -> dict[str, Any]:
     team_id, tokens, actor_token = _seed(ctx)
     close_django_connections()
     with ExitStack() as stack:
-        core = services.core_api(ctx.env)
-        stack.callback(core.stop)
-        relay = services.relay(ctx.env)
-        stack.callback(relay.stop)
-        realtime = services.realtime(ctx.env)
-        stack.callback(realtime.stop)
+        core, realtime = services.push_path(stack, ctx.env)
         bare = services.bare_socket_server(ctx.env, relay_channel=CHANNEL)
         stack.callback(bare.stop)
-        services.wait_healthy(f"http://{HOST}:{realtime.port}/health")
         repeats = uvloop.run(
             _measure(
                 ctx,

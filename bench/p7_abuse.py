@@ -525,13 +525,7 @@ def run(ctx: Context) -> dict[str, Any]:
     teams, tokens, attackers = _seed(ctx)
     close_django_connections()
     with ExitStack() as stack:
-        core = services.core_api(ctx.env)
-        stack.callback(core.stop)
-        relay = services.relay(ctx.env)
-        stack.callback(relay.stop)
-        realtime = services.realtime(ctx.env)
-        stack.callback(realtime.stop)
-        services.wait_healthy(f"http://{HOST}:{realtime.port}/health")
+        core, realtime = services.push_path(stack, ctx.env)
         gateway = services.gateway(core.port or 0, [realtime.port or 0])
         stack.callback(gateway.stop)
         measured = uvloop.run(

@@ -7,6 +7,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 
 from bench.processes import LOG_DIR, REPO, Service, python
@@ -63,6 +64,18 @@ def bare_socket_server(
 
 def relay(env: dict[str, str]) -> Service:
     return Service("relay", relay_command(), env).start()
+
+
+def push_path(stack: ExitStack, env: dict[str, str]) -> tuple[Service, Service]:
+    """The path an event takes from a write to a socket: core, relay and realtime, each stopped
+    when `stack` closes, with realtime answering its health check. Returns (core, realtime)."""
+    core = core_api(env)
+    stack.callback(core.stop)
+    stack.callback(relay(env).stop)
+    service = realtime(env)
+    stack.callback(service.stop)
+    wait_healthy(f"http://127.0.0.1:{service.port}/health")
+    return core, service
 
 
 def celery_worker(env: dict[str, str], name: str = "worker") -> Service:
