@@ -6,16 +6,19 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pytest_django.fixtures import Settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from taskflow_core.accounts.models import User
 from taskflow_deploy.commands import realtime_command, realtime_environment
 from tests.events.conftest import event_stream, stream_redis
 from tests.realtime.client import SocketClient
+from tests.realtime.faults import OwnRedis, start_relay
 from tests.support.processes import ServerProcess, free_port, service_env
 
 __all__ = ["event_stream", "stream_redis"]
@@ -94,3 +97,19 @@ def assert_unique_ids(frames: list[dict[str, Any]]) -> None:
 def stream_id_key(frame: dict[str, Any]) -> tuple[int, int]:
     ms, seq = frame["id"].split("-")
     return int(ms), int(seq)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path, settings: Settings) -> Iterator[OwnRedis]:
+    """A Redis of the test's own (to stop, fill or restore), used by core in this process."""
+    server = OwnRedis(tmp_path / "redis").start()
+    settings.REDIS_URL = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def relay(own_redis: OwnRedis, event_stream: str) -> Iterator[ServerProcess]:
+    process = start_relay(own_redis.url, event_stream)
+    yield process
+    process.stop()

@@ -4,11 +4,10 @@ reconnects with an id from the lost history, even one inside the window Redis re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pytest_django.fixtures import Settings
 
 from taskflow_core.accounts.models import User
 from taskflow_core.tasks.models import Task
@@ -17,25 +16,10 @@ from taskflow_core.teams.models import Team
 from taskflow_events.keys import epoch_key
 from tests.realtime.client import SocketClient
 from tests.realtime.conftest import Realtime, access_token
-from tests.realtime.faults import OwnRedis, start_relay, wait_until
+from tests.realtime.faults import OwnRedis, wait_until
 from tests.support.processes import ServerProcess
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path, settings: Settings) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path / "redis").start()
-    settings.REDIS_URL = server.url
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def relay(own_redis: OwnRedis, event_stream: str) -> Iterator[ServerProcess]:
-    process = start_relay(own_redis.url, event_stream)
-    yield process
-    process.stop()
 
 
 def update(task: Task, actor: User, version: int) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from pytest_django.fixtures import Settings
 
 from taskflow_core.accounts.models import User
 from taskflow_core.events.models import OutboxEvent
@@ -18,8 +17,8 @@ from taskflow_core.teams.models import Team
 from taskflow_local.embedded import EmbeddedRedis
 from tests.events.conftest import stream_entries
 from tests.realtime.conftest import Realtime, access_token
-from tests.realtime.faults import OwnRedis, start_relay, wait_until
-from tests.support.processes import free_port
+from tests.realtime.faults import OwnRedis, wait_until
+from tests.support.processes import ServerProcess, free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
@@ -35,18 +34,15 @@ def test_the_embedded_redis_is_bounded_and_never_evicts(tmp_path: Path) -> None:
 
 
 def test_a_full_redis_leaves_events_in_the_outbox_until_there_is_room(
-    settings: Settings,
-    tmp_path: Path,
+    own_redis: OwnRedis,
+    relay: ServerProcess,
     event_stream: str,
     start_realtime: Callable[..., Realtime],
     team: Team,
     alice: User,
     bob: User,
 ) -> None:
-    own_redis = OwnRedis(tmp_path / "redis").start()
-    settings.REDIS_URL = own_redis.url
     realtime = start_realtime(REDIS_URL=own_redis.url)
-    relay = start_relay(own_redis.url, event_stream)
     client = own_redis.client()
     try:
         with realtime.client() as socket:
@@ -69,19 +65,14 @@ def test_a_full_redis_leaves_events_in_the_outbox_until_there_is_room(
             )
     finally:
         client.close()
-        relay.stop()
-        own_redis.stop()
 
 
 def test_a_full_redis_gives_up_the_oldest_history_to_make_room(
-    settings: Settings,
-    tmp_path: Path,
+    own_redis: OwnRedis,
     event_stream: str,
     team: Team,
     alice: User,
 ) -> None:
-    own_redis = OwnRedis(tmp_path / "redis").start()
-    settings.REDIS_URL = own_redis.url
     client = own_redis.client()
     try:
         task = task_create(team=team, actor=alice, title="v1")
@@ -101,4 +92,3 @@ def test_a_full_redis_gives_up_the_oldest_history_to_make_room(
         assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
     finally:
         client.close()
-        own_redis.stop()
