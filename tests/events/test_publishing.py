@@ -15,9 +15,7 @@ from pytest_django.fixtures import Settings
 from taskflow_core.accounts.models import User
 from taskflow_core.common.redis_guard import redis_guard
 from taskflow_core.events.models import OutboxEvent
-from taskflow_core.events.publishing import (
-    outbox_event_publish,
-)
+from taskflow_core.events.publishing import outbox_event_publish, published_marker_key
 from taskflow_core.events.relay import OutboxRelay
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Team
@@ -153,6 +151,32 @@ def test_the_relay_publishes_what_was_missed_in_order_and_prunes_old_rows(
     OutboxEvent.objects.filter(pk=old.pk).update(published_at=timezone.now() - timedelta(hours=2))
     assert relay.prune() == 1
     assert OutboxEvent.objects.count() == 2
+
+
+def test_the_relay_records_what_the_hook_published_and_publishes_only_the_rest(
+    event_stream: str, stream_redis: redis.Redis, team: Team, alice: User
+) -> None:
+    for n in range(3):
+        task_create(team=team, actor=alice, title=f"t{n}")
+    (lost_id, _, _), *kept = stream_events(stream_redis, event_stream)
+    # The first event never made it (its entry and its marker are gone); the others did.
+    lost = OutboxEvent.objects.order_by("id").first()
+    assert lost is not None
+    stream_redis.xdel(event_stream, lost_id)
+    stream_redis.delete(published_marker_key(lost))
+    relay = OutboxRelay(poll_seconds=0.1, grace_seconds=0, retention_seconds=3600)
+    assert relay.publish_pending() == 3
+    assert relay.published_total == 1  # appended: only the one without a marker
+    entries = stream_events(stream_redis, event_stream)
+    assert [entry_id for entry_id, _, _ in entries[:2]] == [entry_id for entry_id, _, _ in kept]
+    recorded = dict(OutboxEvent.objects.values_list("id", "stream_id"))
+    rows = list(OutboxEvent.objects.order_by("id").values_list("id", flat=True))
+    assert [recorded[row] for row in rows] == [
+        entries[2][0],  # the lost one, published again: a new id, at the end
+        *(entry_id for entry_id, _, _ in kept),  # the others under the hook's ids
+    ]
+    assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
+    assert relay.publish_pending() == 0
 
 
 def test_the_relay_leaves_fresh_rows_to_the_after_commit_hook(

@@ -22,6 +22,7 @@ import functools
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 import redis
@@ -188,8 +189,13 @@ def event_text(event: OutboxEvent) -> str:
 
 
 def published_marker_key(event: OutboxEvent) -> str:
-    occurred_us = int(event.occurred_at.timestamp() * 1_000_000)
-    return keys.published_marker_key(settings.TASKFLOW_EVENT_STREAM, event.pk, occurred_us)
+    return marker_key(event.pk, event.occurred_at)
+
+
+def marker_key(outbox_id: int, occurred_at: datetime) -> str:
+    """Where the script remembers the stream id of outbox row `outbox_id`."""
+    occurred_us = int(occurred_at.timestamp() * 1_000_000)
+    return keys.published_marker_key(settings.TASKFLOW_EVENT_STREAM, outbox_id, occurred_us)
 
 
 @dataclass(frozen=True)
