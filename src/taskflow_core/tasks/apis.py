@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -47,7 +48,12 @@ from taskflow_core.tasks.selectors import (
     task_list_filters,
     task_version_get,
 )
-from taskflow_core.tasks.serializers import TaskOutputSerializer, task_payload
+from taskflow_core.tasks.serializers import (
+    TASK_COLUMNS,
+    TaskOutputSerializer,
+    task_payload,
+    task_row_payload,
+)
 from taskflow_core.tasks.services import (
     ASSIGNEE_NOT_A_MEMBER,
     task_create,
@@ -190,8 +196,10 @@ class TaskListCreateApi(APIView):
         if etag is not None and none_match(if_none_match, etag):
             return not_modified(etag)
         paginator = Pagination()
-        page: list[Task] = paginator.paginate_queryset(filters.qs, request, view=self) or []
-        response = paginator.get_paginated_response([task_payload(task) for task in page])
+        rows = filters.qs.values(*TASK_COLUMNS)
+        page: list[dict[str, Any]] = paginator.paginate_queryset(rows, request, view=self) or []
+        zone = timezone.get_current_timezone()
+        response = paginator.get_paginated_response([task_row_payload(row, zone) for row in page])
         if etag is not None:
             response["ETag"] = etag
         return response
