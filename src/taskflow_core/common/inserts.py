@@ -11,6 +11,7 @@ listens to them (a receiver for a model written here would have to move to `Mode
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -18,40 +19,73 @@ from django.db import connection
 from django.db.models import Field, Model
 
 
+@dataclass(frozen=True)
+class InsertPlan:
+    table: str
+    columns: list[str]  # quoted, in the order of `fields`
+    placeholders: list[str]
+    fields: list[Field[Any, Any]]
+    pk: str
+
+    @property
+    def sql(self) -> str:
+        # Model metadata only (table and column names), never input.
+        return "INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING {pk}".format(  # noqa: S608
+            table=self.table,
+            columns=", ".join(self.columns),
+            values=", ".join(self.placeholders),
+            pk=self.pk,
+        )
+
+
 @cache
-def _insert_plan(model: type[Model]) -> tuple[list[Field[Any, Any]], str]:
+def insert_plan(model: type[Model]) -> InsertPlan:
+    """The INSERT of a new `model` row with an auto primary key, built from its metadata."""
     meta = model._meta
     pk = meta.pk
     assert pk is not None
     fields = [field for field in meta.concrete_fields if field is not pk]
-    placeholders = [
-        field.get_placeholder(None, None, connection) if hasattr(field, "get_placeholder") else "%s"
-        for field in fields
-    ]
     quote = connection.ops.quote_name
-    # Model metadata only (table and column names), never input.
-    sql = "INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING {pk}".format(  # noqa: S608
+    return InsertPlan(
         table=quote(meta.db_table),
-        columns=", ".join(quote(str(field.column)) for field in fields),
-        values=", ".join(placeholders),
+        columns=[quote(str(field.column)) for field in fields],
+        placeholders=[
+            field.get_placeholder(None, None, connection)
+            if hasattr(field, "get_placeholder")
+            else "%s"
+            for field in fields
+        ],
+        fields=fields,
         pk=quote(str(pk.column)),
     )
-    return fields, sql
+
+
+def insert_values(instance: Model) -> list[Any] | None:
+    """The values the ORM would write for new `instance`, in `insert_plan`'s order; None if a
+    field has a database-side default or expression (then only `save()` can write it)."""
+    values = []
+    for field in insert_plan(type(instance)).fields:
+        value = field.pre_save(instance, True)
+        if hasattr(value, "resolve_expression"):
+            return None
+        values.append(field.get_db_prep_save(value, connection))
+    return values
+
+
+def inserted(instance: Model, pk: int) -> None:
+    """Mark `instance` as the row just inserted under `pk`, as `save()` would."""
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
 
 
 def insert(instance: Model) -> None:
     """INSERT `instance` (new, with an auto primary key) and set its `pk`, as `save()` would."""
-    fields, sql = _insert_plan(type(instance))
-    values = []
-    for field in fields:
-        value = field.pre_save(instance, True)
-        if hasattr(value, "resolve_expression"):  # a database-side default or expression
-            instance.save(force_insert=True)
-            return
-        values.append(field.get_db_prep_save(value, connection))
+    values = insert_values(instance)
+    if values is None:
+        instance.save(force_insert=True)
+        return
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(insert_plan(type(instance)).sql, values)
         row = cursor.fetchone()
-    instance.pk = row[0]
-    instance._state.adding = False
-    instance._state.db = connection.alias
+    inserted(instance, row[0])

@@ -18,6 +18,30 @@ def actor_payload(user: User | None) -> dict[str, Any] | None:
     return None if user is None else {"id": user.pk, "username": user.username}
 
 
+def outbox_event(
+    *,
+    name: str,
+    team_id: int | None,
+    actor: User | None,
+    data: dict[str, Any],
+    recipients: Iterable[int],
+) -> OutboxEvent:
+    """The outbox row of event `name` for `recipients`, not written yet."""
+    return OutboxEvent(
+        name=name,
+        team_id=team_id,
+        actor=actor_payload(actor),
+        data=data,
+        recipients=sorted(set(recipients)),
+        occurred_at=timezone.now(),
+    )
+
+
+def publish_on_commit(event: OutboxEvent) -> None:
+    """Publish the written `event` once its transaction commits (at once, in autocommit)."""
+    transaction.on_commit(lambda: publish_after_commit(event))
+
+
 def event_emit(
     *,
     name: str,
@@ -27,16 +51,9 @@ def event_emit(
     recipients: Iterable[int],
 ) -> OutboxEvent:
     """Record `name` for `recipients`; it is published only if the transaction commits."""
-    event = OutboxEvent(
-        name=name,
-        team_id=team_id,
-        actor=actor_payload(actor),
-        data=data,
-        recipients=sorted(set(recipients)),
-        occurred_at=timezone.now(),
-    )
+    event = outbox_event(name=name, team_id=team_id, actor=actor, data=data, recipients=recipients)
     insert(event)
-    transaction.on_commit(lambda: publish_after_commit(event))
+    publish_on_commit(event)
     return event
 
 

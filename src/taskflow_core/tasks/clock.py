@@ -6,19 +6,21 @@ commit, so each service ticks in its last statement, and the slot is the databas
 (its backend pid modulo `SLOTS`): concurrent writers of one team then rarely share a row, and
 one connection's writes never wait for each other anyway.
 
-`task_created_record` writes what a create needs besides the task and its event — the
-`created` activity entry, the first watchers and the tick — as one statement (three
-data-modifying CTEs), so a create costs one round trip for them instead of three
-(bench/NOTES.md, "P2").
+`task_created_insert` writes a create — the task, its event, the `created` activity entry,
+the first watchers and the tick — as one statement (data-modifying CTEs), so a create costs
+one round trip for them instead of five, and no transaction of its own when nothing else is
+written (bench/NOTES.md, "P2").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import connection
 from django.utils import timezone
 
+from taskflow_core.common.inserts import insert_plan, insert_values, inserted
+from taskflow_core.events.models import OutboxEvent
 from taskflow_core.tasks.models import Task, TaskActivity, TaskWatcher, TeamTaskClock
 
 SLOTS = 16
@@ -40,20 +42,64 @@ def team_task_clock_tick(*, team_id: int) -> None:
         cursor.execute(_TICK, [team_id, _slot()])
 
 
-def task_created_record(*, task: Task, watcher_ids: Iterable[int | None]) -> None:
-    """The `created` activity entry by the task's creator, its first watchers (creator,
-    assignee, mentioned members) and the team's tick, in one statement."""
+def task_created_insert(
+    *,
+    task: Task,
+    event_of: Callable[[Task], OutboxEvent],
+    watcher_ids: Iterable[int | None],
+) -> OutboxEvent:
+    """Write a new task and what its creation needs, as one statement: the task, its
+    `task.created` outbox row (`event_of(task)`, built once the task's timestamps are set; the
+    statement fills in its `data["task"]["id"]`), the `created` activity entry, the first
+    watchers (creator, assignee, mentioned members) and the team's tick. Returns the event;
+    both rows get their `pk`.
+
+    One statement is one round trip, and atomic by itself: a create with nothing else to
+    write (no assignee to hold, no one to notify) needs no transaction of its own, so neither
+    BEGIN nor COMMIT (bench/NOTES.md, "P2")."""
+    task_plan, event_plan = insert_plan(Task), insert_plan(OutboxEvent)
+    task_values = insert_values(task)  # stamps created_at/updated_at, as save() would
+    event = event_of(task)
+    event_values = insert_values(event)
+    if task_values is None or event_values is None:
+        raise TypeError("a database-side default on Task or OutboxEvent: write them with save()")
+    # The event's task id is the inserted task's.
+    data = event_plan.columns.index(connection.ops.quote_name("data"))
+    event_placeholders = list(event_plan.placeholders)
+    event_placeholders[data] = (
+        f"jsonb_set({event_placeholders[data]}, '{{task,id}}', to_jsonb(task.id))"
+    )
     activity, watcher = TaskActivity._meta.db_table, TaskWatcher._meta.db_table
     now = timezone.now()
     watchers = sorted({user_id for user_id in watcher_ids if user_id})
+    # Model metadata only (table and column names), never input.
     sql = (
-        f"WITH activity AS (INSERT INTO {activity} (task_id, actor_id, verb, changes, created_at)"  # noqa: S608
-        " VALUES (%s, %s, 'created', '{}'::jsonb, %s)),"
+        f"WITH task AS (INSERT INTO {task_plan.table} ({', '.join(task_plan.columns)})"  # noqa: S608
+        f" VALUES ({', '.join(task_plan.placeholders)}) RETURNING {task_plan.pk}),"
+        f" event AS (INSERT INTO {event_plan.table} ({', '.join(event_plan.columns)})"
+        f" SELECT {', '.join(event_placeholders)} FROM task RETURNING {event_plan.pk}),"
+        f" activity AS (INSERT INTO {activity} (task_id, actor_id, verb, changes, created_at)"
+        " SELECT task.id, %s, 'created', '{}'::jsonb, %s FROM task),"
         f" watchers AS (INSERT INTO {watcher} (task_id, user_id, created_at)"
-        " SELECT %s, user_id, %s FROM unnest(%s::bigint[]) AS user_id ON CONFLICT DO NOTHING) "
-        + _TICK
+        " SELECT task.id, user_id, %s FROM task, unnest(%s::bigint[]) AS user_id"
+        " ON CONFLICT DO NOTHING),"
+        f" tick AS ({_TICK})"
+        " SELECT task.id, event.id FROM task, event"
     )
+    params = [
+        *task_values,
+        *event_values,
+        task.created_by_id,
+        now,
+        now,
+        watchers,
+        task.team_id,
+        _slot(),
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [task.pk, task.created_by_id, now, task.pk, now, watchers, task.team_id, _slot()]
-        )
+        cursor.execute(sql, params)
+        task_id, event_id = cursor.fetchone()
+    inserted(task, task_id)
+    inserted(event, event_id)
+    event.data["task"]["id"] = task_id
+    return event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -15,11 +16,16 @@ from rest_framework import serializers
 
 from taskflow_core.accounts.models import User
 from taskflow_core.common.exceptions import PreconditionFailed
-from taskflow_core.common.inserts import insert
-from taskflow_core.events.services import event_emit, events_emit
+from taskflow_core.events.models import OutboxEvent
+from taskflow_core.events.services import (
+    event_emit,
+    events_emit,
+    outbox_event,
+    publish_on_commit,
+)
 from taskflow_core.notifications.models import NotificationType
 from taskflow_core.notifications.services import notification_create, notification_emails_cancel
-from taskflow_core.tasks.clock import task_created_record, team_task_clock_tick
+from taskflow_core.tasks.clock import task_created_insert, team_task_clock_tick
 from taskflow_core.tasks.mentions import mentioned_member_ids
 from taskflow_core.tasks.models import (
     PRIORITY_RANK,
@@ -132,7 +138,7 @@ def _notify(
     mentioned: Sequence[int] = (),
 ) -> None:
     """The notification rules for changes made by people; who watches the task first (a
-    create has recorded its watchers already: `task_created_record`)."""
+    create has recorded its watchers already: `task_created_insert`)."""
     new_watchers: list[int | None] = [*mentioned]
     if assignee_changed:
         new_watchers.append(task.assignee_id)
@@ -165,7 +171,6 @@ def _notify(
         )
 
 
-@transaction.atomic
 def task_create(
     *,
     team: Team,
@@ -184,8 +189,6 @@ def task_create(
         member_ids = team_member_ids(team_id=team.pk)
     if assignee is not None and assignee.pk not in member_ids:
         raise ValidationError({"assignee": [ASSIGNEE_NOT_A_MEMBER]})
-    # The same rule under a lock, so that a concurrent removal of the assignee waits for us.
-    _assignee_hold(team_id=team.pk, assignee=assignee)
     task = Task(
         team=team,
         title=title,
@@ -199,19 +202,27 @@ def task_create(
         completed_at=timezone.now() if status == Status.DONE else None,
     )
     task.full_clean(exclude=["team", "created_by", "assignee"])
-    insert(task)
-    event_emit(
-        name="task.created",
-        team_id=team.pk,
-        actor=actor,
-        data={"task": task_event_payload(task)},
-        recipients=member_ids,
-    )
-    mentioned = _newly_mentioned(task=task, old_description="")
-    _notify(task=task, actor=actor, created=True, assignee_changed=True, mentioned=mentioned)
-    # Last (the clock's row stays locked until the commit): the activity entry, the first
-    # watchers and the team's clock tick, in one statement.
-    task_created_record(task=task, watcher_ids=[actor.pk, task.assignee_id, *mentioned])
+    mentioned = mentioned_member_ids(team_id=team.pk, text=description)
+
+    def created(task: Task) -> OutboxEvent:
+        return outbox_event(
+            name="task.created",
+            team_id=team.pk,
+            actor=actor,
+            data={"task": task_event_payload(task)},
+            recipients=member_ids,
+        )
+
+    # The task, its event, activity, watchers and the team's tick are one statement, atomic by
+    # itself; only an assignee to hold or people to notify need a transaction around it.
+    with transaction.atomic() if assignee is not None or mentioned else nullcontext():
+        # The assignee stays a member until we commit: a concurrent removal waits for us.
+        _assignee_hold(team_id=team.pk, assignee=assignee)
+        event = task_created_insert(
+            task=task, event_of=created, watcher_ids=[actor.pk, task.assignee_id, *mentioned]
+        )
+        publish_on_commit(event)
+        _notify(task=task, actor=actor, created=True, assignee_changed=True, mentioned=mentioned)
     return task
 
 
