@@ -8,7 +8,8 @@ server that falls behind cannot hide its queue. First 50 creates/s, held against
 then rising steady rates, each for a few seconds, until the p99 passes 100 ms: the highest rate
 that stayed within is the sustainable write rate. Baseline in the same run, on the same
 gunicorn command: the plain Django create (`bench/baseline_django`) at the same rising rates.
-The core, relay, realtime service and a Celery worker run as `make run` starts them.
+The core, relay, realtime service and a Celery worker run as `make run` starts them; the
+measurements start once the worker is ready and after a short warm-up at the steady rate.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ TEAM_SIZE = 20
 STEADY_RATE = 50.0
 TARGET_STEADY_P99_MS = 50.0
 SUSTAINABLE_P99_MS = 100.0
+WARMUP_SECONDS = 2.0
 
 
 def _seed(ctx: Context) -> dict[str, Any]:
@@ -97,6 +99,10 @@ async def _measure(ctx: Context, seed: dict[str, Any], api: int, plain: int, rt:
 
     repeats = []
     try:
+        # Warm-up, not recorded: the first creates open each thread's database connection
+        # and load what a process loads on first use.
+        await open_loop(HOST, api, create, STEADY_RATE, WARMUP_SECONDS)
+        await open_loop(HOST, plain, plain_create, STEADY_RATE, WARMUP_SECONDS)
         for repeat in range(mode.repeats):
             steady = _summary(
                 await open_loop(HOST, api, create, STEADY_RATE, mode.p9_seconds), STEADY_RATE

@@ -78,8 +78,17 @@ def push_path(stack: ExitStack, env: dict[str, str]) -> tuple[Service, Service]:
     return core, service
 
 
-def celery_worker(env: dict[str, str], name: str = "worker") -> Service:
-    return Service(name, worker_command(concurrency=2), env).start()
+def celery_worker(env: dict[str, str], name: str = "worker", timeout: float = 60.0) -> Service:
+    """A Celery worker, once it is ready: its boot (three processes importing Django) takes
+    seconds of both cores, which would otherwise land in the first measurement."""
+    service = Service(name, worker_command(concurrency=2), env).start()
+    assert service.log_path is not None
+    deadline = time.monotonic() + timeout
+    while " ready." not in service.log_path.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the Celery worker was not ready within {timeout}s")
+        time.sleep(0.2)
+    return service
 
 
 def celery_purge(env: dict[str, str]) -> None:

@@ -3,14 +3,16 @@ it must refuse exactly what simplejwt refused, and load the user exactly as the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from taskflow_core.accounts.authentication import user_by_id
+from taskflow_core.accounts.authentication import VerifiedTokens, user_by_id
 from taskflow_core.accounts.models import User
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +70,30 @@ def test_the_user_is_loaded_as_the_orm_loads_it(alice: User) -> None:
         assert getattr(loaded, field.attname) == getattr(orm, field.attname), field.name
     assert loaded.email_types == {"task_assigned": False}
     assert user_by_id(alice.pk + 10_000) is None
+
+
+def test_a_token_verified_before_still_expires(make_user: Callable[..., User]) -> None:
+    # The process remembers verified tokens (VerifiedTokens); the expiry is checked each time.
+    user = make_user("brief")
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timedelta(seconds=1))
+    assert get_me(token)[0] == 200
+    assert get_me(token)[0] == 200  # from the verified tokens
+
+    time.sleep(1.1)
+    status, body = get_me(token)
+
+    assert status == 401
+    assert body["code"] == "token_not_valid"
+
+
+def test_the_verified_tokens_are_bounded_and_keyed_by_the_exact_token() -> None:
+    verified = VerifiedTokens(size=2)
+    tokens = [AccessToken() for _ in range(3)]
+    for number, token in enumerate(tokens):
+        verified.add(f"raw-{number}".encode(), token)
+
+    assert verified.get(b"raw-0") is None  # the oldest went
+    assert verified.get(b"raw-1") is tokens[1]
+    assert verified.get(b"raw-2") is tokens[2]
+    assert verified.get(b"raw-2 ") is None

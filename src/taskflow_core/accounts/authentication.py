@@ -3,6 +3,7 @@ signed-in user of a request, typed for the views that require one."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.db import connection
@@ -10,17 +11,59 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import Token
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from taskflow_core.accounts.models import User
 from taskflow_core.accounts.services import token_revoked
+
+
+class VerifiedTokens:
+    """Access tokens whose signature and claims checked out, by their exact bytes, so that a
+    client's next requests skip the RS256 verification and the token parsing (a tenth of a
+    create's CPU, bench/NOTES.md "P2"). The expiry is checked again on every use; whatever
+    else a token's validity depends on (the user, revocation) is read per request anyway.
+    Bounded: past `size` entries the oldest goes."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._tokens: dict[bytes, Token] = {}
+        self._lock = threading.Lock()
+
+    def get(self, raw: bytes) -> Token | None:
+        token = self._tokens.get(raw)
+        if token is None:
+            return None
+        try:
+            token.check_exp(current_time=aware_utcnow())
+        except TokenError:
+            with self._lock:
+                self._tokens.pop(raw, None)
+            return None
+        return token
+
+    def add(self, raw: bytes, token: Token) -> None:
+        with self._lock:
+            if len(self._tokens) >= self.size:
+                self._tokens.pop(next(iter(self._tokens)))
+            self._tokens[raw] = token
 
 
 class RevocableJWTAuthentication(JWTAuthentication):
     """An access token issued before the user's password change, "log out everywhere" or
     deactivation is a 401, although its signature and expiry are fine. (simplejwt already
     loads the user on every request; the check costs nothing more.)"""
+
+    verified = VerifiedTokens()
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        token = self.verified.get(raw_token)
+        if token is None:
+            token = super().get_validated_token(raw_token)
+            self.verified.add(raw_token, token)
+        return token
 
     # simplejwt types the result as its own user union; ours is always a real `User`.
     def get_user(self, validated_token: Any) -> User:  # type: ignore[override]
