@@ -1,4 +1,12 @@
-"""Giving memory back to the system once the buffers of dropped sockets are freed.
+"""Keeping the garbage collector's pauses short, and giving memory back to the system once the
+buffers of dropped sockets are freed.
+
+Every object the process loaded at startup (FastAPI, pydantic, redis-py, uvicorn: ~70,000
+objects) would be traversed by each full (generation-2) collection, a pause of 50-90 ms on the
+2-core machines here, during which no socket is served: the P7 benchmark's worst push
+latencies were those pauses (bench/NOTES.md, "P7"). `freeze_startup_heap` moves them to the
+permanent generation once the app is ready, which makes a full collection traverse only what
+the sockets allocate since.
 
 A socket that stops reading is closed (1013) and, past the close deadline, reset; its buffers
 (the transport's, up to 64 KiB and a frame, and its send queue) are then freed. Python frees
@@ -14,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import gc
 import logging
 from collections.abc import Callable
 
@@ -37,6 +46,12 @@ def _find_malloc_trim() -> Callable[[int], int] | None:
 _malloc_trim = _find_malloc_trim()
 _scheduled: asyncio.TimerHandle | None = None
 _scheduled_on: asyncio.AbstractEventLoop | None = None
+
+
+def freeze_startup_heap() -> None:
+    """Collect once, then exclude everything alive now from later collections (`gc.freeze`)."""
+    gc.collect()
+    gc.freeze()
 
 
 def trim_soon() -> bool:

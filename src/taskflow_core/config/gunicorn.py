@@ -1,6 +1,11 @@
 """gunicorn settings for the core, the same wherever it runs (`make run`, the Docker image,
 tests, benchmarks): `gunicorn -c python:taskflow_core.config.gunicorn taskflow_core.config.wsgi`.
 
+Each worker, once the app is loaded, imports every view and then freezes its heap
+(`post_worker_init`): a full garbage collection of the ~120,000 objects Django, DRF and the
+project load took ~120 ms here, a stall of every thread of the worker; frozen, they are never
+traversed again (bench/NOTES.md, "P2").
+
 The access log is one line per request with the path only (`%(U)s`: no query string, so no
 secret a client put there reaches the log), and every control or non-printable character in
 it escaped: gunicorn writes the URL-decoded path as it is, so `/%0d%0aFAKE` would forge a log
@@ -9,6 +14,7 @@ line and `%1b[...` would drive the terminal of whoever reads the log.
 
 from __future__ import annotations
 
+import gc
 import re
 from datetime import timedelta
 from typing import Any
@@ -44,3 +50,13 @@ class SafeAccessLogger(Logger):
 
 
 logger_class = SafeAccessLogger
+
+
+def post_worker_init(worker: Any) -> None:
+    """Load what the first requests would (the URLconf imports every view), then move it all
+    to the permanent generation (`gc.freeze`)."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (imports every view module)
+    gc.collect()
+    gc.freeze()
