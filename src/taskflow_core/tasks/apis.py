@@ -31,7 +31,12 @@ from taskflow_core.common.text import (
     single_line_text,
 )
 from taskflow_core.notifications.serializers import ActorSerializer
-from taskflow_core.tasks.conditional import none_match, not_modified, task_list_etag
+from taskflow_core.tasks.conditional import (
+    none_match,
+    not_modified,
+    task_list_clocks,
+    task_list_etag,
+)
 from taskflow_core.tasks.models import Priority, Status, Task, TaskActivity
 from taskflow_core.tasks.openapi import (
     IF_MATCH,
@@ -189,10 +194,14 @@ class TaskListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         user = request_user(request)
         if_none_match = request.headers.get("If-None-Match")
-        etag = task_list_etag(user=user, params=request.query_params)
+        params = request.query_params
+        clocks = task_list_clocks(user=user, params=params)
+        etag = None if clocks is None else task_list_etag(user=user, params=params, clocks=clocks)
         if etag is not None and none_match(if_none_match, etag, star=False):
             return not_modified(etag)  # a tag we issued for these (so valid) parameters
-        filters = task_list_filters(user=user, filters=request.query_params)  # 400 if invalid
+        # The clocks name the teams the list may show: no membership lookup in its queries.
+        team_ids = None if clocks is None else [team for team, _ in clocks]
+        filters = task_list_filters(user=user, filters=params, team_ids=team_ids)  # 400 if invalid
         if etag is not None and none_match(if_none_match, etag):
             return not_modified(etag)
         paginator = Pagination()

@@ -25,15 +25,21 @@ TIME_DEPENDENT_PARAMETERS = ("overdue",)
 _SALT = "taskflow_core.tasks.conditional.task_list_etag"
 
 
-def task_list_etag(*, user: User, params: QueryDict) -> str | None:
-    """The list's entity tag for `user` and these query parameters, or None (time-dependent)."""
+def task_list_clocks(*, user: User, params: QueryDict) -> list[tuple[int, int]] | None:
+    """What a list's tag is made of: (team, clock) for each of the user's teams, or only the
+    team the list is narrowed to (none, if it is not theirs); None when the list gets no tag
+    (time-dependent, or an invalid `team`: a 400)."""
     if any(name in params for name in TIME_DEPENDENT_PARAMETERS):
         return None
     # A list narrowed to one team (validated by then) depends on that team's clock alone.
     team = params.get("team") or None
     if team is not None and not (team.isascii() and team.isdigit() and len(team) <= 18):
-        return None  # an invalid filter: the list is a 400
-    clocks = team_task_clocks(user=user, team_id=int(team) if team else None)
+        return None
+    return team_task_clocks(user=user, team_id=int(team) if team else None)
+
+
+def task_list_etag(*, user: User, params: QueryDict, clocks: list[tuple[int, int]]) -> str:
+    """The list's entity tag for `user`, these query parameters and `task_list_clocks`."""
     query = sorted(params.lists())
     # Keyed, so that only the server makes tags: one that matches was issued with a 200 for
     # these very parameters, which were therefore valid (the 304 skips validating them).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection
@@ -21,9 +21,20 @@ def task_visible_queryset(*, user: User) -> QuerySet[Task]:
     return Task.objects.filter(team_id__in=team_ids)
 
 
-def task_list_filters(*, user: User, filters: Mapping[str, Any]) -> TaskFilter:
-    """The list's query parameters, validated (invalid ones raise a 400); `.qs` is the list."""
-    filterset = TaskFilter(filters, task_visible_queryset(user=user), user=user)
+def task_list_filters(
+    *, user: User, filters: Mapping[str, Any], team_ids: Sequence[int] | None = None
+) -> TaskFilter:
+    """The list's query parameters, validated (invalid ones raise a 400); `.qs` is the list.
+
+    `team_ids`: the user's teams (all of them, or the one the list is narrowed to), if the
+    caller has just read them (the list's tag has): the list then reads those teams' tasks
+    instead of looking the memberships up again in each of its queries."""
+    tasks = (
+        task_visible_queryset(user=user)
+        if team_ids is None
+        else Task.objects.filter(team_id__in=team_ids)
+    )
+    filterset = TaskFilter(filters, tasks, user=user)
     if not filterset.is_valid():
         raise translate_validation(filterset.errors)
     return filterset
