@@ -18,22 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from taskflow_core.tasks.models import Task
-
-COLUMNS = (
-    "id",
-    "team_id",
-    "title",
-    "description",
-    "status",
-    "priority",
-    "due_at",
-    "assignee_id",
-    "created_by_id",
-    "created_at",
-    "updated_at",
-    "completed_at",
-    "version",
-)
+from taskflow_core.tasks.serializers import TASK_COLUMNS as COLUMNS  # the very same columns
 
 
 def _iso(value: datetime | None) -> str | None:
