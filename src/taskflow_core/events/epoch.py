@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 
+from taskflow_core.events.publishing import redis_text
 from taskflow_events import keys
 from taskflow_events.control import Epoch
 
@@ -75,7 +76,7 @@ def stream_epoch_start(client: redis.Redis, state: EpochState, *, lost: bool) ->
     )
     if floor is None:  # another relay got there first
         return None
-    floor_text = floor.decode() if isinstance(floor, bytes) else str(floor)
+    floor_text = redis_text(floor)
     if lost:
         logger.warning(
             "event stream %s: Redis restarted (run %s), history may be lost: new epoch %s from %s",

@@ -273,13 +273,13 @@ def _revocation(event: OutboxEvent) -> Revoke | None:
     return control if isinstance(control, Revoke) else None
 
 
-def _text(raw: Any) -> str:
+def redis_text(raw: Any) -> str:
     return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
 def publish_answer(raw: Any) -> tuple[str | None, bool]:
     """The script's answer: (stream id, or None when deferred; whether it was appended now)."""
-    stream_id, appended = _text(raw[0]), bool(int(raw[1]))
+    stream_id, appended = redis_text(raw[0]), bool(int(raw[1]))
     return (None if stream_id == DEFERRED else stream_id), appended
 
 

@@ -30,6 +30,7 @@ from taskflow_core.events.publishing import (
     publish_answer,
     publisher_client,
     queue_publish,
+    redis_text,
 )
 from taskflow_events.codec import EventTooLarge
 
@@ -59,10 +60,6 @@ def _record(stream_ids: dict[int, str]) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(_RECORD_SQL, [timezone.now(), list(stream_ids), list(stream_ids.values())])
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 @dataclass
@@ -103,7 +100,7 @@ class OutboxRelay:
         client = publisher_client()
         markers = client.mget([marker_key(row_id, occurred_at) for row_id, occurred_at in pending])
         stream_ids = {
-            row_id: _text(marker)
+            row_id: redis_text(marker)
             for (row_id, _), marker in zip(pending, markers, strict=True)
             if marker is not None
         }

@@ -15,6 +15,7 @@ written (bench/NOTES.md, "P2").
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 
 from django.db import connection
 from django.utils import timezone
@@ -57,12 +58,37 @@ def task_created_insert(
     One statement is one round trip, and atomic by itself: a create with nothing else to
     write (no assignee to hold, no one to notify) needs no transaction of its own, so neither
     BEGIN nor COMMIT (bench/NOTES.md, "P2")."""
-    task_plan, event_plan = insert_plan(Task), insert_plan(OutboxEvent)
     task_values = insert_values(task)  # stamps created_at/updated_at, as save() would
     event = event_of(task)
     event_values = insert_values(event)
     if task_values is None or event_values is None:
         raise TypeError("a database-side default on Task or OutboxEvent: write them with save()")
+    now = timezone.now()
+    watchers = sorted({user_id for user_id in watcher_ids if user_id})
+    params = [
+        *task_values,
+        *event_values,
+        task.created_by_id,
+        now,
+        now,
+        watchers,
+        task.team_id,
+        _slot(),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_created_sql(), params)
+        task_id, event_id = cursor.fetchone()
+    inserted(task, task_id)
+    inserted(event, event_id)
+    event.data["task"]["id"] = task_id
+    return event
+
+
+@cache
+def _created_sql() -> str:
+    """`task_created_insert`'s statement, built once from the models' metadata (table and column
+    names only, never input)."""
+    task_plan, event_plan = insert_plan(Task), insert_plan(OutboxEvent)
     # The event's task id is the inserted task's.
     data = event_plan.columns.index(connection.ops.quote_name("data"))
     event_placeholders = list(event_plan.placeholders)
@@ -70,10 +96,7 @@ def task_created_insert(
         f"jsonb_set({event_placeholders[data]}, '{{task,id}}', to_jsonb(task.id))"
     )
     activity, watcher = TaskActivity._meta.db_table, TaskWatcher._meta.db_table
-    now = timezone.now()
-    watchers = sorted({user_id for user_id in watcher_ids if user_id})
-    # Model metadata only (table and column names), never input.
-    sql = (
+    return (
         f"WITH task AS (INSERT INTO {task_plan.table} ({', '.join(task_plan.columns)})"  # noqa: S608
         f" VALUES ({', '.join(task_plan.placeholders)}) RETURNING {task_plan.pk}),"
         f" event AS (INSERT INTO {event_plan.table} ({', '.join(event_plan.columns)})"
@@ -86,20 +109,3 @@ def task_created_insert(
         f" tick AS ({_TICK})"
         " SELECT task.id, event.id FROM task, event"
     )
-    params = [
-        *task_values,
-        *event_values,
-        task.created_by_id,
-        now,
-        now,
-        watchers,
-        task.team_id,
-        _slot(),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        task_id, event_id = cursor.fetchone()
-    inserted(task, task_id)
-    inserted(event, event_id)
-    event.data["task"]["id"] = task_id
-    return event
