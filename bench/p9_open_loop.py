@@ -126,14 +126,7 @@ def run(ctx: Context) -> dict[str, Any]:
     seed = _seed(ctx)
     close_django_connections()
     with ExitStack() as stack:
-        core = services.core_api(ctx.env)
-        stack.callback(core.stop)
-        plain = services.core_api(
-            ctx.env, name="core-plain-django", settings="bench.baseline_django.settings"
-        )
-        stack.callback(plain.stop)
-        relay = services.relay(ctx.env)
-        stack.callback(relay.stop)
+        core, plain = services.api_beside_plain_django(stack, ctx.env)
         worker = services.celery_worker(ctx.env)
         stack.callback(worker.stop)
         realtime = services.realtime(ctx.env)

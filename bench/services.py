@@ -66,6 +66,17 @@ def relay(env: dict[str, str]) -> Service:
     return Service("relay", relay_command(), env).start()
 
 
+def api_beside_plain_django(stack: ExitStack, env: dict[str, str]) -> tuple[Service, Service]:
+    """The core with its relay, and the plain Django baseline (`bench/baseline_django`) on the
+    same gunicorn command, each stopped when `stack` closes. Returns (core, plain)."""
+    core = core_api(env)
+    stack.callback(core.stop)
+    plain = core_api(env, name="core-plain-django", settings="bench.baseline_django.settings")
+    stack.callback(plain.stop)
+    stack.callback(relay(env).stop)
+    return core, plain
+
+
 def push_path(stack: ExitStack, env: dict[str, str]) -> tuple[Service, Service]:
     """The path an event takes from a write to a socket: core, relay and realtime, each stopped
     when `stack` closes, with realtime answering its health check. Returns (core, realtime)."""
