@@ -372,6 +372,17 @@ class Verdict:
         return not (self.lost or self.duplicated or self.out_of_order)
 
 
+def verdict_totals(verdicts: list[Verdict]) -> dict[str, int]:
+    """The sockets' verdicts added up, as a drill records them."""
+    return {
+        "events": sum(v.expected for v in verdicts),
+        "lost": sum(len(v.lost) for v in verdicts),
+        "resynced": sum(v.excused_by_resync for v in verdicts),
+        "duplicated": sum(len(v.duplicated) for v in verdicts),
+        "out_of_order": sum(len(v.out_of_order) for v in verdicts),
+    }
+
+
 def expected_events(user: User, since_id: int) -> list[tuple[str, float]]:
     """The user's events the database recorded (outbox rows naming them), as keys with the
     time they were committed, oldest first."""

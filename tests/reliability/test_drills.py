@@ -33,6 +33,7 @@ from tests.reliability.harness import (
     compare,
     drill_stack,
     emails_exactly_once,
+    verdict_totals,
     wait_for_delivery,
 )
 
@@ -175,11 +176,7 @@ def verdict(
         slowest=[
             [round(seconds * 1000), status] for seconds, status in sorted(writer.log.answers)[-3:]
         ],
-        events=sum(v.expected for v in verdicts),
-        lost=sum(len(v.lost) for v in verdicts),
-        resynced=sum(v.excused_by_resync for v in verdicts),
-        duplicated=sum(len(v.duplicated) for v in verdicts),
-        out_of_order=sum(len(v.out_of_order) for v in verdicts),
+        **verdict_totals(verdicts),
         emails=emails,
         email_problems=len(problems),
         tasks_created_twice=sum(1 for count in titles.values() if count > 1),

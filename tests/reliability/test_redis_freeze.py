@@ -27,6 +27,7 @@ from tests.reliability.harness import (
     drill_stack,
     emails_exactly_once,
     token,
+    verdict_totals,
     wait_for_delivery,
 )
 
@@ -107,11 +108,7 @@ def test_writes_during_a_redis_freeze_answer_at_once_and_nothing_is_lost(
             max_ms=round(max(latencies) * 1000, 1),
             baseline_p50_ms=round(percentile(baseline[2:], 0.5) * 1000, 1),
             baseline_max_ms=round(max(baseline[2:]) * 1000, 1),
-            events=sum(v.expected for v in verdicts),
-            lost=sum(len(v.lost) for v in verdicts),
-            resynced=sum(v.excused_by_resync for v in verdicts),
-            duplicated=sum(len(v.duplicated) for v in verdicts),
-            out_of_order=sum(len(v.out_of_order) for v in verdicts),
+            **verdict_totals(verdicts),
             emails=emails,
             email_problems=len(problems),
         )
