@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -53,3 +55,35 @@ def test_a_database_expression_falls_back_to_save(alice: User, team: Team) -> No
 
     stored = Task.objects.get(pk=task.pk)
     assert stored.due_at is not None
+
+
+def _event(team: Team, recipients: list[Any]) -> OutboxEvent:
+    return OutboxEvent(
+        name="task.created",
+        team_id=team.pk,
+        actor={"id": 1, "username": "a"},
+        data={"task": {"id": 7}},
+        recipients=recipients,
+        occurred_at=timezone.now(),
+    )
+
+
+def test_a_large_team_s_recipients_are_stored_whole_and_in_order(team: Team) -> None:
+    recipients = [*range(5000, 0, -1), 2**63 - 1]  # one array literal, the largest bigint too
+    event = _event(team, recipients)
+
+    insert(event)
+
+    assert OutboxEvent.objects.get(pk=event.pk).recipients == recipients
+
+
+@pytest.mark.parametrize("bad", ["1); DROP TABLE x; --", "3,4", None])
+def test_a_recipient_that_is_not_an_integer_is_refused_before_the_database(
+    team: Team, bad: object
+) -> None:
+    event = _event(team, [1, bad])
+
+    with pytest.raises((TypeError, ValueError)):
+        insert(event)
+
+    assert not OutboxEvent.objects.exists()
