@@ -53,10 +53,20 @@ logger_class = SafeAccessLogger
 
 
 def post_worker_init(worker: Any) -> None:
-    """Load what the first requests would (the URLconf imports every view), then move it all
-    to the permanent generation (`gc.freeze`)."""
+    """Load what the first requests would, then move it all to the permanent generation
+    (`gc.freeze`): the URLconf imports every view; the token backend imports PyJWT and
+    `cryptography` (~90 modules, first imported by the first authenticated request before, so
+    never frozen, and a stall of that request); the session engine and the auth backends are
+    imported by the first request that uses them."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import get_backends
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 (imports every view module)
+    import_module("rest_framework_simplejwt.state")  # the token backend: PyJWT, cryptography
+    import_module(settings.SESSION_ENGINE)
+    get_backends()
     gc.collect()
     gc.freeze()
