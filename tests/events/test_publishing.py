@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 import redis
+from django.conf import settings as settings_module
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -15,8 +18,15 @@ from pytest_django.fixtures import Settings
 from taskflow_core.accounts.models import User
 from taskflow_core.common.redis_guard import redis_guard
 from taskflow_core.events.models import OutboxEvent
-from taskflow_core.events.publishing import outbox_event_publish, published_marker_key
+from taskflow_core.events.publishing import (
+    outbox_event_publish,
+    publish_after_commit,
+    published_marker_key,
+)
 from taskflow_core.events.relay import OutboxRelay
+from taskflow_core.events.services import outbox_event
+from taskflow_core.tasks.models import Task
+from taskflow_core.tasks.serializers import task_event_payload
 from taskflow_core.tasks.services import task_create, task_update
 from taskflow_core.teams.models import Team
 from taskflow_events.keys import user_index_key
@@ -252,3 +262,70 @@ def test_the_relay_sets_aside_a_row_that_breaks_the_contract_and_goes_on(
         "task.created"
     ]
     assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
+
+
+# Keeps Redis busy (it runs one command at a time) for ARGV[1] milliseconds of its own clock.
+_BUSY_LUA = """
+local function now() local t = redis.call('TIME') return t[1] * 1000 + t[2] / 1000 end
+local stop = now() + tonumber(ARGV[1])
+while now() < stop do end
+return 1
+"""
+
+
+def _publish_behind_a_busy_redis(event: OutboxEvent, busy_ms: int) -> None:
+    """The hook's publish of `event`, sent while another client's script holds Redis."""
+    client = redis.Redis.from_url(settings_module.REDIS_URL)
+    sending = threading.Event()
+
+    def hold() -> None:
+        sending.set()
+        client.eval(_BUSY_LUA, 0, busy_ms)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    sending.wait(5)
+    time.sleep(0.015)  # the busy script is in before the publish
+    try:
+        with redis_guard.request():
+            publish_after_commit(event)
+    finally:
+        holder.join(10)
+        client.close()
+
+
+def _written(team: Team, alice: User, recipients: list[int]) -> OutboxEvent:
+    task = Task.objects.create(team=team, title="Fan out", created_by=alice)
+    event = outbox_event(
+        name="task.created",
+        team_id=team.pk,
+        actor=alice,
+        data={"task": task_event_payload(task)},
+        recipients=recipients,
+    )
+    event.save()
+    return event
+
+
+def test_a_large_team_s_event_may_wait_longer_on_redis_than_one_operation(
+    event_stream: str, stream_redis: redis.Redis, settings: Settings, team: Team, alice: User
+) -> None:
+    """Its script writes an index entry per recipient, so the request's publish of an event to
+    more than 1,000 people may wait four operations' timeout (docs/reliability.md): held up 60
+    ms, a team of 10's event is left to the relay and Redis is skipped for a while, a team of
+    1,500's is published by the request itself."""
+    settings.TASKFLOW_REQUEST_REDIS_BUDGET_MS = 50  # production's: 25 ms an operation
+    settings.TASKFLOW_REQUEST_REDIS_SUSPEND_MS = 1000
+    redis_guard.reset()
+
+    large = _written(team, alice, list(range(1, 1501)))
+    _publish_behind_a_busy_redis(large, busy_ms=60)
+    assert not redis_guard.breaker.is_open
+    marker = stream_redis.get(published_marker_key(large))
+    assert marker is not None
+    assert [entry_id for entry_id, _, _ in stream_events(stream_redis, event_stream)] == [marker]
+
+    small = _written(team, alice, list(range(1, 11)))
+    _publish_behind_a_busy_redis(small, busy_ms=60)
+    assert redis_guard.breaker.is_open  # the next requests leave their events to the relay
+    redis_guard.reset()

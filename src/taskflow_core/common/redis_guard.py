@@ -7,7 +7,8 @@ Celery, the cache behind the throttles — goes through one `RedisGuard`:
   (`op_timeout`), so a refused, frozen or slow Redis costs one bounded wait;
 - a request starts an operation only while at least `op_timeout` of its budget
   (`TASKFLOW_REQUEST_REDIS_BUDGET_MS`, default 50 ms: time spent waiting on Redis, summed over
-  the request's operations) is left, so a request's total wait never exceeds the budget;
+  the request's operations) is left, so a request's total wait never exceeds the budget (but
+  for a large team's event, whose publish may wait longer: `publishing.hook_timeout`);
 - after a failure the breaker is open for `TASKFLOW_REQUEST_REDIS_SUSPEND_MS` (1 s): every
   request skips Redis at once, so a freeze costs one request one timeout, not every request.
 
