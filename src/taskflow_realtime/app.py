@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -23,12 +23,20 @@ from taskflow_realtime.transport import KeepServerProtocol
 
 logger = logging.getLogger(__name__)
 
+POOL_CONNECTIONS = 100  # redis-py's default maximum
+POOL_WAIT_SECONDS = 2.0  # as long as the socket registry waits for an answer
+
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()  # raises (and uvicorn refuses to start) without a public key
-    redis = Redis.from_url(
+    # A caller waits (up to POOL_WAIT_SECONDS) for one of the pool's connections rather than
+    # failing at once when all are in use: a storm of handshakes used to find the pool empty,
+    # and the socket registry, failing open, admitted them past the per-user cap.
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=POOL_CONNECTIONS,
+        timeout=POOL_WAIT_SECONDS,
         decode_responses=True,
         socket_connect_timeout=2.0,
         socket_timeout=BLOCK_MS / 1000 + 5,  # longer than a blocking XREAD
@@ -37,6 +45,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # came back may have lost history (stream.EventStream._check_run); it retries itself.
         retry=Retry(NoBackoff(), 0),
     )
+    redis = Redis(connection_pool=pool)
     hub = Hub()
     stream = EventStream(redis, settings.event_stream, replay_page_size=settings.replay_page_size)
     # Revocation closes the user's sockets with older tokens (docs/events.md "Control entries").
@@ -71,7 +80,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await redis.aclose()
+        await redis.aclose(close_connection_pool=True)
 
 
 def create_app() -> FastAPI:

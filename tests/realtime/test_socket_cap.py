@@ -3,16 +3,22 @@ socket frees its place at once, and a crashed process's sockets stop counting wi
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Callable
 
 import pytest
+import redis
+import websockets
+from django.conf import settings
 from websockets.exceptions import ConnectionClosed
 
 from taskflow_core.accounts.models import User
 from taskflow_core.tasks.services import task_create
 from taskflow_core.teams.models import Team
+from taskflow_events.keys import user_sockets_key
 from tests.realtime.client import SocketClient
 from tests.realtime.conftest import Realtime, access_token
 
@@ -87,3 +93,56 @@ def test_the_cap_holds_across_processes_and_a_crashed_process_frees_its_places(
             time.sleep(0.5)
         with contextlib.suppress(Exception):
             doomed.close()
+
+
+async def _storm(url: str, tokens: list[str], while_open: Callable[[], object]) -> list[str]:
+    """A socket per token, all authenticating at once; each one's answer ("ready" or the close
+    code). Admitted sockets stay open until every attempt has its answer and `while_open` has
+    run."""
+    answered = 0
+    everyone = asyncio.Event()
+    looked = asyncio.Event()
+
+    async def one(token: str) -> str:
+        nonlocal answered
+        async with websockets.connect(url, open_timeout=60) as socket:
+            await socket.send(json.dumps({"type": "auth", "token": token, "last_event_id": None}))
+            try:
+                outcome = str(json.loads(await asyncio.wait_for(socket.recv(), 60))["type"])
+            except ConnectionClosed as closed:
+                outcome = str(closed.rcvd.code if closed.rcvd is not None else None)
+            answered += 1
+            if answered == len(tokens):
+                everyone.set()
+                while_open()
+                looked.set()
+            await asyncio.wait_for(looked.wait(), 120)
+            return outcome
+
+    return list(await asyncio.gather(*(one(token) for token in tokens)))
+
+
+def test_a_storm_of_handshakes_waits_for_redis_instead_of_admitting_uncounted(
+    realtime: Realtime, event_stream: str, alice: User
+) -> None:
+    """More sockets authenticating at once than the service keeps Redis connections: each
+    admission waits for a connection, so every admitted socket is counted at once (an admission
+    that fails open is counted only from the next renewal), and one user still gets 20."""
+    users = User.objects.bulk_create(
+        User(username=f"storm{index}", email=f"storm{index}@example.com", password="!")
+        for index in range(400)
+    )
+    tokens = [access_token(user) for user in users] + [access_token(alice)] * 60
+
+    counted: dict[int, int] = {}
+
+    def count() -> None:
+        with redis.Redis.from_url(settings.REDIS_URL) as client:
+            for user in [*users, alice]:
+                counted[user.pk] = client.zcard(user_sockets_key(event_stream, user.pk))
+
+    outcomes = asyncio.run(_storm(realtime.ws_url, tokens, count))
+
+    assert outcomes[:400] == ["ready"] * 400
+    assert sorted(outcomes[400:]) == ["4429"] * 40 + ["ready"] * 20
+    assert counted == {user.pk: 1 for user in users} | {alice.pk: 20}
