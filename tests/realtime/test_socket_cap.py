@@ -100,7 +100,6 @@ async def _storm(url: str, tokens: list[str], while_open: Callable[[], object]) 
     code). Admitted sockets stay open until every attempt has its answer and `while_open` has
     run."""
     answered = 0
-    everyone = asyncio.Event()
     looked = asyncio.Event()
 
     async def one(token: str) -> str:
@@ -113,7 +112,6 @@ async def _storm(url: str, tokens: list[str], while_open: Callable[[], object]) 
                 outcome = str(closed.rcvd.code if closed.rcvd is not None else None)
             answered += 1
             if answered == len(tokens):
-                everyone.set()
                 while_open()
                 looked.set()
             await asyncio.wait_for(looked.wait(), 120)
