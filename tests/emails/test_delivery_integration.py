@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from taskflow_core.accounts.models import User
 from taskflow_core.emails.models import DeliveryStatus, EmailDelivery
+from taskflow_core.emails.services import email_queue
 from taskflow_core.tasks.services import task_create
 from taskflow_core.teams.models import Team
 from tests.emails.background import Mailbox, wait_for_log, wait_until
@@ -56,6 +59,32 @@ def test_assigning_a_task_emails_the_assignee_once(
     assert delivery is not None
     assert delivery.attempts == 1
     assert delivery.subject == mail.subject
+
+
+def test_an_email_leaves_only_after_its_transaction_commits(mailbox: Mailbox) -> None:
+    with transaction.atomic():
+        queued = email_queue(
+            to="dana@example.com",
+            subject="Write the changelog",
+            text="Plain body",
+            html="<p>HTML</p>",
+        )
+        assert queued is not None
+        # Long enough for the email to have arrived, had anything sent it before the commit.
+        time.sleep(1.0)
+        assert mailbox.received == []
+
+    def sent() -> EmailDelivery | None:
+        delivery = EmailDelivery.objects.get(pk=queued.pk)
+        return delivery if delivery.status == DeliveryStatus.SENT else None
+
+    delivery: EmailDelivery = wait_until(sent, what="the committed email sent")
+    [mail] = mailbox.received
+    assert (mail.recipients, mail.subject) == (["dana@example.com"], "Write the changelog")
+    assert mail.body("plain").strip() == "Plain body"
+    assert mail.body("html").strip() == "<p>HTML</p>"
+    assert delivery.attempts == 1
+    assert delivery.sent_at is not None
 
 
 def test_no_email_when_the_assignee_turned_email_off(

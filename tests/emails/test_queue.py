@@ -1,35 +1,25 @@
-"""The mail outbox: an email leaves only after its transaction commits, exactly once, with
-retries. Unit tests: Celery in eager mode, Django's in-memory mail backend."""
+"""The mail outbox's own functions, called in this process: nothing queued on rollback, a sent
+email never sent again, retries and their backoff, lost jobs queued again. Sending goes to
+Django's in-memory mail backend here; the path through a real Celery worker to a real SMTP
+server (after commit, once, with retries) is tests/emails/test_delivery_integration.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from taskflow_core.accounts.models import User
-from taskflow_core.config.celery_app import app
-from taskflow_core.emails.models import DeliveryStatus, EmailDelivery
+from taskflow_core.emails.models import EmailDelivery
 from taskflow_core.emails.sending import Outcome, backoff_seconds, email_attempt
 from taskflow_core.emails.services import email_queue
 from taskflow_core.emails.tasks import email_requeue_stale
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager() -> Iterator[None]:
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = False
 
 
 def enqueue(subject: str = "Hello") -> EmailDelivery:
@@ -38,35 +28,6 @@ def enqueue(subject: str = "Hello") -> EmailDelivery:
     )
     assert delivery is not None  # far below the per-recipient cap
     return delivery
-
-
-def test_the_email_is_sent_only_after_its_transaction_commits(
-    eager: None, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
-) -> None:
-    with django_capture_on_commit_callbacks() as callbacks:
-        enqueue("Write the changelog")
-    assert mail.outbox == []
-    delivery = EmailDelivery.objects.get()
-    assert (delivery.to, delivery.status, delivery.attempts) == (
-        "bob@example.com",
-        DeliveryStatus.PENDING,
-        0,
-    )
-
-    for callback in callbacks:
-        callback()
-
-    [sent] = mail.outbox
-    assert (sent.to, sent.subject, sent.body) == (
-        ["bob@example.com"],
-        "Write the changelog",
-        "Plain body",
-    )
-    assert isinstance(sent, EmailMultiAlternatives)
-    assert sent.alternatives[0][0] == "<p>HTML</p>"
-    delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
-    assert delivery.sent_at is not None
 
 
 def test_a_rolled_back_email_is_never_queued(
