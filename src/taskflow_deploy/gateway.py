@@ -45,9 +45,13 @@ class Gateway:
     auth_burst: int = 10
     # Open /ws sockets per client address (an office behind one NAT address counts once).
     ws_connections_per_address: int = 200
-    # New /ws sockets per client address: a rate, and the burst allowed above it.
+    # New /ws sockets per client address: a rate, and the burst allowed above it at once.
     ws_handshake_rate: str = "10r/s"
     ws_handshake_burst: int = 50
+    # Handshakes past the burst that wait their turn at the rate, per client address, before any
+    # is refused: a client that retries as soon as it is refused then waits instead of making
+    # the gateway refuse it thousands of times a second (docs/operations.md).
+    ws_handshake_queue: int = 100
     worker_user: str | None = None
     web_root: Path = WEB_ROOT
     # Addresses or networks whose X-Forwarded-Proto is passed on (a TLS terminator in front).
@@ -70,6 +74,8 @@ class Gateway:
                 raise ValueError(f"invalid {name}: {value!r}")
         if not 0 <= self.ws_handshake_burst <= 1_000_000:
             raise ValueError(f"invalid ws_handshake_burst: {self.ws_handshake_burst!r}")
+        if not 0 <= self.ws_handshake_queue <= 100_000:
+            raise ValueError(f"invalid ws_handshake_queue: {self.ws_handshake_queue!r}")
         if not 1 <= self.ws_connections_per_address <= 1_000_000:
             raise ValueError(
                 f"invalid ws_connections_per_address: {self.ws_connections_per_address!r}"
@@ -147,6 +153,9 @@ def render(gateway: Gateway, template: Path = TEMPLATE) -> str:
         "ws_connections_per_address": str(int(gateway.ws_connections_per_address)),
         "ws_handshake_rate": gateway.ws_handshake_rate,
         "ws_handshake_burst": str(int(gateway.ws_handshake_burst)),
+        "ws_handshake_burst_and_queue": str(
+            int(gateway.ws_handshake_burst) + int(gateway.ws_handshake_queue)
+        ),
         "auth_retry_after": str(gateway.auth_retry_after),
         "worker_user": f"user {gateway.worker_user};" if gateway.worker_user else "",
         "trusted_proxies": _trusted_proxies(gateway.trusted_proxies),
@@ -205,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ws-connections-per-address", type=int, default=200)
     parser.add_argument("--ws-handshake-rate", default="10r/s")
     parser.add_argument("--ws-handshake-burst", type=int, default=50)
+    parser.add_argument("--ws-handshake-queue", type=int, default=100)
     parser.add_argument(
         "--trusted-proxies",
         default="",
@@ -225,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         ws_connections_per_address=args.ws_connections_per_address,
         ws_handshake_rate=args.ws_handshake_rate,
         ws_handshake_burst=args.ws_handshake_burst,
+        ws_handshake_queue=args.ws_handshake_queue,
         trusted_proxies=split_list(args.trusted_proxies),
     )
     print(write(gateway, args.template))

@@ -1,11 +1,13 @@
 """/ws through the gateway: open sockets and new sockets per second per client address are
-capped (429), and a token a careless client puts in the /ws URL reaches neither nginx's log nor
+capped (429, after a bounded wait for the rate), and a token a careless client puts in the /ws URL reaches neither nginx's log nor
 the realtime process's."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -58,7 +60,9 @@ def test_sockets_per_client_address_are_capped_at_the_gateway(
 def test_new_sockets_per_client_address_are_rate_limited_at_the_gateway(
     start_gateway: StartGateway, core: str, realtime: list[str]
 ) -> None:
-    gateway = start_gateway([core], realtime, ws_handshake_rate="1r/m", ws_handshake_burst=3)
+    gateway = start_gateway(
+        [core], realtime, ws_handshake_rate="1r/m", ws_handshake_burst=3, ws_handshake_queue=0
+    )
     statuses = []
     for _ in range(6):
         try:
@@ -67,6 +71,39 @@ def test_new_sockets_per_client_address_are_rate_limited_at_the_gateway(
         except InvalidStatus as refused:
             statuses.append(refused.response.status_code)
     assert statuses == [101] * 4 + [429] * 2  # the first, then the burst of 3
+
+
+def test_handshakes_past_the_burst_wait_for_the_rate_before_any_is_refused(
+    start_gateway: StartGateway, core: str, realtime: list[str]
+) -> None:
+    """Seven at once at 1/s with a burst of 2 and a queue of 2: three open at once, two a second
+    and two seconds later, and only the last two are refused (at once, not after a wait)."""
+    gateway = start_gateway(
+        [core], realtime, ws_handshake_rate="1r/s", ws_handshake_burst=2, ws_handshake_queue=2
+    )
+    start = threading.Barrier(7)
+    outcomes: list[tuple[int, float]] = []
+
+    def one() -> None:
+        start.wait()
+        began = time.monotonic()
+        try:
+            with connect(gateway.ws_url, open_timeout=20):
+                status = 101
+        except InvalidStatus as refused:
+            status = refused.response.status_code
+        outcomes.append((status, time.monotonic() - began))
+
+    threads = [threading.Thread(target=one) for _ in range(7)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    opened = sorted(elapsed for status, elapsed in outcomes if status == 101)
+    refused = [elapsed for status, elapsed in outcomes if status == 429]
+    assert len(opened) == 5 and len(refused) == 2, outcomes
+    assert max(opened[:3]) < 0.8 and max(refused) < 0.8, outcomes
+    assert 0.9 <= opened[3] < 1.8 and 1.9 <= opened[4] < 2.8, outcomes
 
 
 def test_a_token_in_the_ws_url_reaches_no_log(
