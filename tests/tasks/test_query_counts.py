@@ -76,12 +76,28 @@ def test_assigned_create(api: Api, alice: User, bob: User, team: Team) -> None:
         )
 
     assert response.status_code == 201
-    # Besides the create's own three: the assignee (validating the body), the assignee's
-    # membership held (FOR KEY SHARE) until the commit, the notification's recipient, row and
-    # event. The events' published_at marks are not on the request path (the relay records
-    # them in batches, docs/events.md).
-    assert len(create.statements) == 8, create
+    # Besides the create's own three: the assignee, read in the statement that holds their
+    # membership (FOR KEY SHARE) until the commit (validating the body reads nothing), and the
+    # notification's row and event (its recipient is that assignee, not read again). The
+    # events' published_at marks are not on the request path (the relay records them in
+    # batches, docs/events.md).
+    assert len(create.statements) == 6, create
+    assert sum("FOR KEY SHARE" in statement for statement in create.statements) == 1, create
     assert create.commits == 1, create
+
+
+def test_assignment_by_update(api: Api, alice: User, bob: User, task: Task) -> None:
+    client = api(alice)
+    with cost() as update:
+        response = client.patch(f"{URL}{task.pk}/", {"assignee": bob.pk}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["assignee"] == bob.pk
+    # The update's eight (see below), the task's team, the assignee read with their membership
+    # held (validating the body reads nothing), the new watcher, the notification's row and event.
+    assert len(update.statements) == 13, update
+    assert sum("FOR KEY SHARE" in statement for statement in update.statements) == 1, update
+    assert update.commits == 1, update
 
 
 def test_update(api: Api, alice: User, task: Task) -> None:

@@ -40,6 +40,11 @@ def test_odd_list_parameters(
         {"due_at": "9999-12-31T23:59:59-05:00"},
         {"due_at": 12},
         {"assignee": -1},
+        {"assignee": 2**63},
+        {"assignee": 987_654_321},
+        {"assignee": "abc"},
+        {"assignee": True},
+        {"assignee": [1]},
         {"title": ["a list"]},
     ],
 )
@@ -52,6 +57,18 @@ def test_odd_create_bodies_are_400(
 
     assert response.status_code == 400
     assert list(response.json()) == [next(iter(fields))]
+
+
+@pytest.mark.parametrize("assignee", [-1, 0, 2**63, 987_654_321, "abc", True, 1.5, {}])
+def test_odd_assignees_in_an_update_are_400_naming_it(
+    api: Api, alice: User, task: Task, assignee: object
+) -> None:
+    response = api(alice).patch(f"/api/v1/tasks/{task.pk}/", {"assignee": assignee}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["assignee"]
+    task.refresh_from_db()
+    assert task.assignee_id is None
 
 
 def test_garbage_token_is_401(api: Api, task: Task) -> None:

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
+
+
+def api_datetime(value: datetime | None, zone: tzinfo | None = None) -> str | None:
+    """DRF's ISO 8601 rendering of an aware datetime (`serializers.DateTimeField`), for the
+    plain functions that build a representation without a serializer: in the current zone
+    (`zone`, if the caller has looked it up already), `Z` for UTC."""
+    if value is None:
+        return None
+    text = timezone.localtime(value, zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class JsonBooleanField(serializers.BooleanField):

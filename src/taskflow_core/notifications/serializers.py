@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from taskflow_core.common.fields import api_datetime
 from taskflow_core.notifications.models import Notification
 
 
@@ -24,4 +25,16 @@ class NotificationOutputSerializer(serializers.ModelSerializer[Notification]):
 
 
 def notification_payload(notification: Notification) -> dict[str, Any]:
-    return dict(NotificationOutputSerializer(notification).data)
+    """The entry as `NotificationOutputSerializer` shows it, built directly: a plain function,
+    as for tasks (`taskflow_core.tasks.serializers`), since every assignment builds one for its
+    event; tests/notifications/test_representation.py holds the two to the same output."""
+    actor = notification.actor
+    return {
+        "id": notification.pk,
+        "type": notification.type,
+        "task": notification.task_id,
+        "actor": None if actor is None else {"id": actor.pk, "username": actor.username},
+        "message": notification.message,
+        "created_at": api_datetime(notification.created_at),
+        "read_at": api_datetime(notification.read_at),
+    }

@@ -87,13 +87,8 @@ class MemberTeamField(serializers.PrimaryKeyRelatedField[Team]):
         return Team.objects.all()  # not queried: see `to_internal_value`
 
     def to_internal_value(self, data: Any) -> Team:
-        try:
-            if isinstance(data, bool):
-                raise TypeError
-            team_id = int(data)  # as the primary key lookup converted it
-        except (TypeError, ValueError):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        member_ids = team_member_ids(team_id=team_id) if 0 < team_id < ID_LIMIT else []
+        team_id = _primary_key(self, data)
+        member_ids = team_member_ids(team_id=team_id) if team_id is not None else []
         if self.context["request"].user.pk not in member_ids:
             self.fail("does_not_exist", pk_value=data)
         team = Team(pk=team_id)
@@ -124,17 +119,42 @@ class StrictInputSerializer(serializers.Serializer[Any]):
         return attrs
 
 
-ID_LIMIT = 2**63  # ids are PostgreSQL bigints: anything beyond is no team at all
+ID_LIMIT = 2**63  # ids are PostgreSQL bigints: anything beyond is no row at all
 
 
-def _assignee_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField[User]:
-    # A user that does not exist is outside the team too: the service's message for both.
-    return serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(),
-        allow_null=True,
-        error_messages={"does_not_exist": ASSIGNEE_NOT_A_MEMBER},
-        **kwargs,
-    )
+def _primary_key(field: serializers.PrimaryKeyRelatedField[Any], data: Any) -> int | None:
+    """`data` as the primary key lookup would convert it (`incorrect_type` if it cannot be),
+    or None when no row can have it; for the fields that validate an id without reading it."""
+    try:
+        if isinstance(data, bool):
+            raise TypeError
+        value = int(data)
+    except (TypeError, ValueError):
+        field.fail("incorrect_type", data_type=type(data).__name__)
+    return value if 0 < value < ID_LIMIT else None
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class AssigneeField(serializers.PrimaryKeyRelatedField[User]):
+    """A user id, not read here: the service reads the user in the statement that holds their
+    membership (`_assignee_hold`), which answers "do they exist" and "are they a member" at
+    once (bench/NOTES.md, "P2"). A user that does not exist is outside the team too: the
+    service's message for both."""
+
+    default_error_messages = {"does_not_exist": ASSIGNEE_NOT_A_MEMBER}
+
+    def get_queryset(self) -> Any:
+        return User.objects.all()  # not queried: see `to_internal_value`
+
+    def to_internal_value(self, data: Any) -> User:
+        user_id = _primary_key(self, data)
+        if user_id is None:
+            self.fail("does_not_exist", pk_value=data)
+        return User(pk=user_id)
+
+
+def _assignee_field(**kwargs: Any) -> AssigneeField:
+    return AssigneeField(allow_null=True, **kwargs)
 
 
 def _title_field(**kwargs: Any) -> serializers.CharField:

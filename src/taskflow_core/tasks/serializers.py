@@ -7,12 +7,13 @@ row (bench/NOTES.md, "P2"), held to the very same output by tests/tasks/test_rep
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 from django.utils import timezone
 from rest_framework import serializers
 
+from taskflow_core.common.fields import api_datetime
 from taskflow_core.tasks.models import Task
 from taskflow_events.payloads import DESCRIPTION_PREVIEW_CHARS
 
@@ -36,15 +37,6 @@ class TaskOutputSerializer(serializers.ModelSerializer[Task]):
             "version",
         ]
         read_only_fields = fields
-
-
-def api_datetime(value: datetime | None, zone: tzinfo | None = None) -> str | None:
-    """DRF's ISO 8601 rendering of an aware datetime: in the current zone (`zone`, if the
-    caller has looked it up already), `Z` for UTC."""
-    if value is None:
-        return None
-    text = timezone.localtime(value, zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 # The columns `task_row_payload` reads, by attribute name.

@@ -38,7 +38,7 @@ from taskflow_core.tasks.models import (
 from taskflow_core.tasks.serializers import event_changes, task_event_payload, task_event_payloads
 from taskflow_core.teams.models import MANAGING_ROLES, Membership, Team
 from taskflow_core.teams.selectors import team_member_ids
-from taskflow_core.teams.services import team_member_remove, team_membership_hold
+from taskflow_core.teams.services import team_member_hold, team_member_remove
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "due_at", "assignee")
 
@@ -56,12 +56,15 @@ def task_assignee_validate(*, team_id: int, assignee: User | None) -> None:
         raise ValidationError({"assignee": [ASSIGNEE_NOT_A_MEMBER]})
 
 
-def _assignee_hold(*, team_id: int, assignee: User | None) -> None:
+def _assignee_hold(*, team_id: int, assignee: User) -> User:
     """`task_assignee_validate` under a lock: the assignee stays a member until we commit, so a
     concurrent removal either waits for this assignment (and then unassigns the task) or has
-    already happened (and this is a 400)."""
-    if assignee is not None and not team_membership_hold(team_id=team_id, user_id=assignee.pk):
+    already happened (and this is a 400). Returns the assignee as read under that lock: the
+    caller may pass just an id (`User(pk=...)`, as the API does), the row comes with the hold."""
+    held = team_member_hold(team_id=team_id, user_id=assignee.pk)
+    if held is None:
         raise ValidationError({"assignee": [ASSIGNEE_NOT_A_MEMBER]})
+    return held
 
 
 def _json_value(field: str, value: Any) -> Any:
@@ -145,12 +148,15 @@ def _notify(
     if new_watchers and not created:
         task_watchers_add(task=task, user_ids=new_watchers)
 
-    if assignee_changed and task.assignee_id is not None:
-        task_notify(
-            task=task,
-            actor=actor,
-            recipient_ids=[task.assignee_id],
+    if assignee_changed and task.assignee is not None and task.assignee_id != actor.pk:
+        # Not read again, as `task_notify` would: this transaction has read the assignee as it
+        # took the hold on their membership (`_assignee_hold`).
+        notification_create(
+            recipient=task.assignee,
             type=NotificationType.TASK_ASSIGNED,
+            task_id=task.pk,
+            team_id=task.team_id,
+            actor=actor,
             message=f'{actor.username} assigned you "{task.title}"',
         )
     if mentioned:
@@ -217,7 +223,8 @@ def task_create(
     # itself; only an assignee to hold or people to notify need a transaction around it.
     with transaction.atomic() if assignee is not None or mentioned else nullcontext():
         # The assignee stays a member until we commit: a concurrent removal waits for us.
-        _assignee_hold(team_id=team.pk, assignee=assignee)
+        if assignee is not None:
+            task.assignee = _assignee_hold(team_id=team.pk, assignee=assignee)
         event = task_created_insert(
             task=task, event_of=created, watcher_ids=[actor.pk, task.assignee_id, *mentioned]
         )
@@ -236,7 +243,7 @@ def task_update(
         team_id = Task.objects.filter(pk=task_id).values_list("team_id", flat=True).first()
         if team_id is None:
             raise Http404("No such task.")
-        _assignee_hold(team_id=team_id, assignee=data["assignee"])
+        data = {**data, "assignee": _assignee_hold(team_id=team_id, assignee=data["assignee"])}
     task = (
         Task.objects.select_for_update(of=("self",))
         .select_related("assignee", "created_by")

@@ -4,7 +4,7 @@ membership change emits a `team.member_*` event to the team's members and the af
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 
 from taskflow_core.accounts.models import User
@@ -17,23 +17,25 @@ def membership_role(*, team: Team, user: User) -> str | None:
     return Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
 
 
-def team_membership_hold(*, team_id: int, user_id: int) -> bool:
-    """Whether the user is a member of the team; if so, the membership cannot be deleted until
-    the caller's transaction ends.
+def team_member_hold(*, team_id: int, user_id: int) -> User | None:
+    """The member's user row, or None when they are not a member of the team (or do not
+    exist); if found, the membership cannot be deleted until the caller's transaction ends.
 
     This is what keeps a task from being assigned to someone who is being removed
     (docs/architecture.md, "Concurrency"): the assignment holds the membership row with
     FOR KEY SHARE, which a removal's FOR UPDATE waits for (and other assignments do not). Called
     inside the caller's transaction, before it locks any task row: removal locks the membership
-    and then the tasks, so both take their locks in the same order.
+    and then the tasks, so both take their locks in the same order. One statement reads the
+    user as well: an assignment needs both (the user for their notification preferences).
     """
-    table = Membership._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {table} WHERE team_id = %s AND user_id = %s FOR KEY SHARE",  # noqa: S608
-            [team_id, user_id],
-        )
-        return cursor.fetchone() is not None
+    users = User._meta.db_table
+    memberships = Membership._meta.db_table
+    found = User.objects.raw(
+        f"SELECT u.* FROM {users} u JOIN {memberships} m ON m.user_id = u.id"  # noqa: S608
+        " WHERE m.team_id = %s AND m.user_id = %s FOR KEY SHARE OF m",
+        [team_id, user_id],
+    )
+    return next(iter(found), None)
 
 
 @transaction.atomic
