@@ -13,7 +13,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from taskflow_realtime import health, log_redaction, memory, metrics, ws
+from taskflow_realtime import health, log_queue, log_redaction, memory, metrics, ws
 from taskflow_realtime.auth import TokenVerifier
 from taskflow_realtime.hub import Hub
 from taskflow_realtime.settings import get_settings
@@ -72,6 +72,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     reader = asyncio.create_task(stream.follow(hub, start_after), name="event-stream-reader")
     renewer = asyncio.create_task(registry.keep_alive(hub.members), name="socket-registry")
     logger.info("following event stream %s", settings.event_stream)
+    if settings.realtime_log_queue:
+        log_queue.install()  # uvicorn has configured its handlers by now
     memory.freeze_startup_heap()
     try:
         yield

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     ws_max_sockets_per_user: int = Field(default=20, ge=1)
     ws_registry_heartbeat_seconds: float = Field(default=10.0, gt=0)
     replay_page_size: int = Field(default=500, ge=1)
+    # Log lines written by a thread of their own, so the event loop never waits on a write
+    # (log_queue.py). Off only where the app runs inside another program's logging (tests).
+    realtime_log_queue: bool = True
 
     @model_validator(mode="after")
     def _public_key_present(self) -> Settings:

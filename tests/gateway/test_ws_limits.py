@@ -122,7 +122,12 @@ def test_a_token_in_the_ws_url_reaches_no_log(
         with authenticated(url, token):
             pass
     nginx_log = gateway.access_log_with("GET /ws HTTP/1.1")
+    # The realtime process writes its log from a thread of its own (log_queue.py): a moment.
+    deadline = time.monotonic() + 10
     realtime_log = realtime_at_info.output()
+    while realtime_log.count('"WebSocket /ws" [accepted]') < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        realtime_log = realtime_at_info.output()
     # The handshakes were logged (so the check below looked at real lines), without the query.
     assert realtime_log.count('"WebSocket /ws" [accepted]') >= 2, realtime_log[-2000:]
     for log in (nginx_log, realtime_log):

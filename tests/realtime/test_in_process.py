@@ -31,6 +31,8 @@ Scenario = Callable[[], Awaitable[None]]
 def app_env(event_stream: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """The app's settings from this test's environment (its own stream)."""
     monkeypatch.setenv("TASKFLOW_EVENT_STREAM", event_stream)
+    # The test process's logging stays as pytest set it up (caplog reads it synchronously).
+    monkeypatch.setenv("TASKFLOW_REALTIME_LOG_QUEUE", "false")
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()
