@@ -18,7 +18,6 @@ import contextlib
 import logging
 import logging.handlers
 import queue
-import threading
 
 # Records waiting for the writer thread: at ~200 bytes each, a couple of MB at most.
 QUEUE_RECORDS = 10_000
@@ -34,15 +33,13 @@ class DroppingQueueHandler(logging.handlers.QueueHandler):
 
     def __init__(self, records: queue.Queue[logging.LogRecord | None]) -> None:
         super().__init__(records)
-        self.dropped = 0
-        self._lock_dropped = threading.Lock()
+        self.dropped = 0  # counted under the handler's own lock (`Handler.handle` holds it)
 
     def enqueue(self, record: logging.LogRecord) -> None:
         try:
             self.queue.put_nowait(record)
         except queue.Full:
-            with self._lock_dropped:
-                self.dropped += 1
+            self.dropped += 1
 
 
 class Writer(logging.handlers.QueueListener):
@@ -80,7 +77,7 @@ def install(capacity: int = QUEUE_RECORDS) -> None:
         records: queue.Queue[logging.LogRecord | None] = queue.Queue(capacity)
         handler = DroppingQueueHandler(records)
         listener = Writer(records, *handlers)
-        for existing in logger.handlers:
+        for existing in list(logger.handlers):  # a copy: removing shortens the list
             logger.removeHandler(existing)
         logger.addHandler(handler)
         listener.start()

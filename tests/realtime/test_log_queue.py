@@ -94,3 +94,34 @@ def test_exceptions_keep_their_traceback(stuck_handler: BlockingHandler) -> None
     [line] = stuck_handler.lines
     assert line.startswith("ERROR failed\nTraceback")
     assert "ValueError: boom" in line
+
+
+def test_every_handler_of_a_logger_moves_behind_the_queue_and_comes_back() -> None:
+    """Two handlers on one logger: each writes each line once, and both are given back."""
+    uvicorn = logging.getLogger("uvicorn")
+    saved = (list(uvicorn.handlers), uvicorn.level, uvicorn.propagate)
+    for existing in saved[0]:
+        uvicorn.removeHandler(existing)
+    first, second = BlockingHandler(), BlockingHandler()
+    for handler in (first, second):
+        handler.unblocked.set()
+        uvicorn.addHandler(handler)
+    uvicorn.setLevel(logging.INFO)
+    uvicorn.propagate = False
+    try:
+        log_queue.install()
+        [queued] = uvicorn.handlers
+        assert isinstance(queued, log_queue.DroppingQueueHandler)
+        logging.getLogger("uvicorn.error").info("once")
+        log_queue.uninstall()
+        assert first.lines == ["once"]
+        assert second.lines == ["once"]
+        assert uvicorn.handlers == [first, second]
+    finally:
+        log_queue.uninstall()
+        for handler in (first, second):
+            uvicorn.removeHandler(handler)
+        for existing in saved[0]:
+            uvicorn.addHandler(existing)
+        uvicorn.setLevel(saved[1])
+        uvicorn.propagate = saved[2]
