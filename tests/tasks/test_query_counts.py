@@ -13,14 +13,17 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from taskflow_core.accounts.models import User
-from taskflow_core.tasks.models import Task
+from taskflow_core.events.models import OutboxEvent
+from taskflow_core.tasks.models import Task, TeamTaskClock
 from taskflow_core.teams.models import Team
+from taskflow_core.teams.services import team_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/v1/tasks/"
 Api = Callable[[User | None], APIClient]
 MakeTask = Callable[..., Task]
+MakeUser = Callable[..., User]
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
@@ -50,7 +53,7 @@ def cost() -> Iterator[Cost]:
         yield Cost(captured)
 
 
-def test_create_is_three_statements_and_no_transaction_of_its_own(
+def test_create_is_two_statements_and_no_transaction_of_its_own(
     api: Api, alice: User, team: Team
 ) -> None:
     client = api(alice)
@@ -60,11 +63,30 @@ def test_create_is_three_statements_and_no_transaction_of_its_own(
         response = client.post(URL, {"team": team.pk, "title": "Ship it"}, format="json")
 
     assert response.status_code == 201
-    # The user, the team with its members, then one statement that writes the task, its event,
-    # activity, watchers and the team's clock: atomic by itself, so no BEGIN and no COMMIT.
-    assert len(create.statements) == 3, create
+    # The user, then one statement that reads the team's members (is the team alice's, who
+    # hears of the task) and writes the task, its event, activity, watchers and the team's
+    # clock: atomic by itself, so no BEGIN and no COMMIT.
+    assert len(create.statements) == 2, create
     assert create.sql == create.statements, create
-    assert create.statements[2].startswith("WITH task AS (INSERT INTO"), create
+    assert create.statements[1].startswith("WITH members AS (SELECT"), create
+
+
+def test_a_create_in_someone_elses_team_writes_nothing(
+    api: Api, alice: User, make_user: MakeUser
+) -> None:
+    stranger = make_user("stranger")
+    theirs = team_create(name="Theirs", creator=stranger)
+    client = api(alice)
+
+    with cost() as create:
+        response = client.post(URL, {"team": theirs.pk, "title": "Sneaky"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"team": ["You are not a member of a team with this id."]}
+    assert len(create.statements) == 2, create  # the user, the statement that wrote nothing
+    assert not Task.objects.filter(team=theirs).exists()
+    assert not OutboxEvent.objects.filter(team_id=theirs.pk).exists()
+    assert not TeamTaskClock.objects.filter(team=theirs).exists()
 
 
 def test_assigned_create(api: Api, alice: User, bob: User, team: Team) -> None:
@@ -76,11 +98,11 @@ def test_assigned_create(api: Api, alice: User, bob: User, team: Team) -> None:
         )
 
     assert response.status_code == 201
-    # Besides the create's own three: the assignee, read in the statement that holds their
-    # membership (FOR KEY SHARE) until the commit (validating the body reads nothing), and the
-    # notification's row and event (its recipient is that assignee, not read again). The
-    # events' published_at marks are not on the request path (the relay records them in
-    # batches, docs/events.md).
+    # Besides the create's own two: the team's members (alice must be one before the assignee
+    # is looked at), the assignee, read in the statement that holds their membership (FOR KEY
+    # SHARE) until the commit (validating the body reads nothing), and the notification's row
+    # and event (its recipient is that assignee, not read again). The events' published_at
+    # marks are not on the request path (the relay records them in batches, docs/events.md).
     assert len(create.statements) == 6, create
     assert sum("FOR KEY SHARE" in statement for statement in create.statements) == 1, create
     assert create.commits == 1, create

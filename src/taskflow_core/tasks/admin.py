@@ -96,7 +96,10 @@ class TaskAdmin(_TaskAdminBase):
             changed = {name: values[name] for name in form.changed_data if name in values}
             saved = task_update(task_id=obj.pk, actor=actor, data=changed)
         else:
-            saved = task_create(team=form.cleaned_data["team"], actor=actor, **values)
+            # Staff create tasks in any team, member or not.
+            saved = task_create(
+                team=form.cleaned_data["team"], actor=actor, actor_must_be_member=False, **values
+            )
         # The admin goes on with `obj` (log entry, redirect): make it the saved row.
         for field in Task._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))

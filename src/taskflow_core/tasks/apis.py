@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import Http404
@@ -61,6 +62,7 @@ from taskflow_core.tasks.serializers import (
 )
 from taskflow_core.tasks.services import (
     ASSIGNEE_NOT_A_MEMBER,
+    TEAM_NOT_YOURS,
     task_create,
     task_delete,
     task_team_member_remove,
@@ -78,22 +80,24 @@ from taskflow_core.teams.services import membership_role, team_member_role_chang
 class MemberTeamField(serializers.PrimaryKeyRelatedField[Team]):
     """A team id among the caller's teams; any other id reads as unknown (no existence leak).
 
-    Its value is the team with `member_ids`, read in the one query that answers both "is it
-    yours" and "who hears of the new task" (bench/NOTES.md, "P2")."""
+    Only the id is checked here. Whether the team is the caller's is answered by the statement
+    that writes the task, which reads the team's members anyway (they hear of it): one query
+    fewer per create (`task_created_insert`, bench/NOTES.md "P2"). A body with other errors is
+    checked here too (`TeamCheckedLate`), so a 400 names the same fields as ever."""
 
-    default_error_messages = {"does_not_exist": "You are not a member of a team with this id."}
+    default_error_messages = {"does_not_exist": TEAM_NOT_YOURS}
 
     def get_queryset(self) -> Any:
         return Team.objects.all()  # not queried: see `to_internal_value`
 
     def to_internal_value(self, data: Any) -> Team:
         team_id = _primary_key(self, data)
-        member_ids = team_member_ids(team_id=team_id) if team_id is not None else []
-        if self.context["request"].user.pk not in member_ids:
+        if team_id is None:
             self.fail("does_not_exist", pk_value=data)
-        team = Team(pk=team_id)
-        team.member_ids = member_ids  # type: ignore[attr-defined]
-        return team
+        return Team(pk=team_id)
+
+    def is_callers(self, team: Team) -> bool:
+        return self.context["request"].user.pk in team_member_ids(team_id=team.pk)
 
 
 class StrictInputSerializer(serializers.Serializer[Any]):
@@ -117,6 +121,48 @@ class StrictInputSerializer(serializers.Serializer[Any]):
                 }
             )
         return attrs
+
+
+class TeamCheckedLate(serializers.Serializer[Any]):
+    """For a body whose `team` is a `MemberTeamField`: a valid body's team is checked by the
+    service, in the statement that writes the task; an invalid body's is checked here, so that
+    a 400 names `team` whenever it did when the field checked it (next to the other fields'
+    errors, or alone where those fields are valid and only unknown fields are wrong)."""
+
+    def _not_callers(self, data: Any) -> bool:
+        if not isinstance(data, Mapping) or "team" not in data:
+            return False
+        field = self.fields["team"]
+        try:
+            team = field.to_internal_value(data["team"])
+        except serializers.ValidationError:
+            return False  # the field's own error is reported already
+        return not field.is_callers(team)  # type: ignore[attr-defined]
+
+    def _team_error(self) -> dict[str, Any]:
+        message = str(self.fields["team"].error_messages["does_not_exist"])
+        return {"team": [serializers.ErrorDetail(message, code="does_not_exist")]}
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if (
+                isinstance(exc.detail, dict)
+                and "team" not in exc.detail
+                and self._not_callers(data)
+            ):
+                exc.detail = {**self._team_error(), **exc.detail}
+            raise
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            validated: dict[str, Any] = super().validate(attrs)
+        except serializers.ValidationError:
+            if self._not_callers(self.initial_data):
+                raise serializers.ValidationError(self._team_error()) from None
+            raise
+        return validated
 
 
 ID_LIMIT = 2**63  # ids are PostgreSQL bigints: anything beyond is no row at all
@@ -188,7 +234,7 @@ class TaskListCreateApi(APIView):
     pagination_class = Pagination
 
     @extend_schema_serializer(component_name="TaskCreate")
-    class InputSerializer(StrictInputSerializer):
+    class InputSerializer(TeamCheckedLate, StrictInputSerializer):
         """A new task; `team` must be one of yours, `assignee` a member of it."""
 
         team = MemberTeamField()
@@ -247,7 +293,7 @@ class TaskListCreateApi(APIView):
         serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        task = task_create(actor=request_user(request), member_ids=data["team"].member_ids, **data)
+        task = task_create(actor=request_user(request), **data)
         response = _task_response(task, status.HTTP_201_CREATED)
         response["Location"] = f"{request.path}{task.pk}/"
         return response

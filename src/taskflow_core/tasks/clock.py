@@ -9,7 +9,8 @@ one connection's writes never wait for each other anyway.
 `task_created_insert` writes a create — the task, its event, the `created` activity entry,
 the first watchers and the tick — as one statement (data-modifying CTEs), so a create costs
 one round trip for them instead of five, and no transaction of its own when nothing else is
-written (bench/NOTES.md, "P2").
+written. The same statement reads the team's members: they are the event's recipients, and
+the check that the creator is one of them (bench/NOTES.md, "P2").
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.utils import timezone
 from taskflow_core.common.inserts import insert_plan, insert_values, inserted
 from taskflow_core.events.models import OutboxEvent
 from taskflow_core.tasks.models import Task, TaskActivity, TaskWatcher, TeamTaskClock
+from taskflow_core.teams.models import Membership
 
 SLOTS = 16
 _CLOCK = TeamTaskClock._meta.db_table
@@ -48,12 +50,14 @@ def task_created_insert(
     task: Task,
     event_of: Callable[[Task], OutboxEvent],
     watcher_ids: Iterable[int | None],
-) -> OutboxEvent:
+    member_id: int | None,
+) -> OutboxEvent | None:
     """Write a new task and what its creation needs, as one statement: the task, its
     `task.created` outbox row (`event_of(task)`, built once the task's timestamps are set; the
-    statement fills in its `data["task"]["id"]`), the `created` activity entry, the first
-    watchers (creator, assignee, mentioned members) and the team's tick. Returns the event;
-    both rows get their `pk`.
+    statement fills in its `data["task"]["id"]` and its recipients, the team's members), the
+    `created` activity entry, the first watchers (creator, assignee, mentioned members) and
+    the team's tick. Returns the event, or None, having written nothing, when `member_id` is
+    not a member of the team (None: no such check); both rows get their `pk`.
 
     One statement is one round trip, and atomic by itself: a create with nothing else to
     write (no assignee to hold, no one to notify) needs no transaction of its own, so neither
@@ -63,10 +67,14 @@ def task_created_insert(
     event_values = insert_values(event)
     if task_values is None or event_values is None:
         raise TypeError("a database-side default on Task or OutboxEvent: write them with save()")
+    del event_values[_recipients_index()]  # the statement's: the team's members
     now = timezone.now()
     watchers = sorted({user_id for user_id in watcher_ids if user_id})
     params = [
+        task.team_id,
         *task_values,
+        member_id,
+        member_id,
         *event_values,
         task.created_by_id,
         now,
@@ -77,11 +85,18 @@ def task_created_insert(
     ]
     with connection.cursor() as cursor:
         cursor.execute(_created_sql(), params)
-        task_id, event_id = cursor.fetchone()
+        task_id, event_id, member_ids = cursor.fetchone()
+    if task_id is None:
+        return None
     inserted(task, task_id)
     inserted(event, event_id)
     event.data["task"]["id"] = task_id
+    event.recipients = member_ids
     return event
+
+
+def _recipients_index() -> int:
+    return insert_plan(OutboxEvent).columns.index(connection.ops.quote_name("recipients"))
 
 
 @cache
@@ -89,23 +104,34 @@ def _created_sql() -> str:
     """`task_created_insert`'s statement, built once from the models' metadata (table and column
     names only, never input)."""
     task_plan, event_plan = insert_plan(Task), insert_plan(OutboxEvent)
-    # The event's task id is the inserted task's.
-    data = event_plan.columns.index(connection.ops.quote_name("data"))
+    quote = connection.ops.quote_name
+    # The event's task id is the inserted task's, its recipients the members read here.
     event_placeholders = list(event_plan.placeholders)
+    data = event_plan.columns.index(quote("data"))
     event_placeholders[data] = (
         f"jsonb_set({event_placeholders[data]}, '{{task,id}}', to_jsonb(task.id))"
     )
+    event_placeholders[_recipients_index()] = "members.ids"
     activity, watcher = TaskActivity._meta.db_table, TaskWatcher._meta.db_table
+    membership = Membership._meta
+    team_column = membership.get_field("team").column
+    user_column = membership.get_field("user").column
     return (
-        f"WITH task AS (INSERT INTO {task_plan.table} ({', '.join(task_plan.columns)})"  # noqa: S608
-        f" VALUES ({', '.join(task_plan.placeholders)}) RETURNING {task_plan.pk}),"
+        f"WITH members AS (SELECT coalesce(array_agg({user_column} ORDER BY {user_column}),"  # noqa: S608
+        f" '{{}}') AS ids FROM {membership.db_table} WHERE {team_column} = %s),"
+        f" task AS (INSERT INTO {task_plan.table} ({', '.join(task_plan.columns)})"
+        f" SELECT {', '.join(task_plan.placeholders)} FROM members"
+        " WHERE %s::bigint IS NULL OR %s::bigint = ANY(members.ids)"
+        f" RETURNING {task_plan.pk}),"
         f" event AS (INSERT INTO {event_plan.table} ({', '.join(event_plan.columns)})"
-        f" SELECT {', '.join(event_placeholders)} FROM task RETURNING {event_plan.pk}),"
+        f" SELECT {', '.join(event_placeholders)} FROM task, members RETURNING {event_plan.pk}),"
         f" activity AS (INSERT INTO {activity} (task_id, actor_id, verb, changes, created_at)"
         " SELECT task.id, %s, 'created', '{}'::jsonb, %s FROM task),"
         f" watchers AS (INSERT INTO {watcher} (task_id, user_id, created_at)"
         " SELECT task.id, user_id, %s FROM task, unnest(%s::bigint[]) AS user_id"
         " ON CONFLICT DO NOTHING),"
-        f" tick AS ({_TICK})"
-        " SELECT task.id, event.id FROM task, event"
+        f" tick AS (INSERT INTO {_CLOCK} (team_id, slot, ticks) SELECT %s, %s, 1 FROM task"
+        f" ON CONFLICT (team_id, slot) DO UPDATE SET ticks = {_CLOCK}.ticks + 1)"
+        " SELECT task.id, event.id, members.ids"
+        " FROM members LEFT JOIN task ON true LEFT JOIN event ON true"
     )

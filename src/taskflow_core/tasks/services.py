@@ -44,6 +44,7 @@ EDITABLE_FIELDS = ("title", "description", "status", "priority", "due_at", "assi
 
 
 ASSIGNEE_NOT_A_MEMBER = "The assignee must be a member of the task's team."
+TEAM_NOT_YOURS = "You are not a member of a team with this id."
 
 
 def task_assignee_validate(*, team_id: int, assignee: User | None) -> None:
@@ -187,14 +188,19 @@ def task_create(
     priority: str = Priority.MEDIUM,
     due_at: datetime | None = None,
     assignee: User | None = None,
-    member_ids: Sequence[int] | None = None,
+    actor_must_be_member: bool = True,
 ) -> Task:
-    """`member_ids`: the team's members, if the caller has just read them (the API has, to
-    check the team is the actor's): they are the event's recipients, and one query fewer."""
-    if member_ids is None:
+    """A `team` the actor is not a member of is a `ValidationError` on `team`, told exactly like
+    a team that does not exist; `actor_must_be_member=False` lifts that (the admin's staff).
+    The members are read by the statement that writes the task (`task_created_insert`)."""
+    if assignee is not None:
+        # The actor's membership first: the assignee's check must not tell a non-member who is
+        # in the team.
         member_ids = team_member_ids(team_id=team.pk)
-    if assignee is not None and assignee.pk not in member_ids:
-        raise ValidationError({"assignee": [ASSIGNEE_NOT_A_MEMBER]})
+        if actor_must_be_member and actor.pk not in member_ids:
+            raise ValidationError({"team": [TEAM_NOT_YOURS]})
+        if assignee.pk not in member_ids:
+            raise ValidationError({"assignee": [ASSIGNEE_NOT_A_MEMBER]})
     task = Task(
         team=team,
         title=title,
@@ -216,7 +222,7 @@ def task_create(
             team_id=team.pk,
             actor=actor,
             data={"task": task_event_payload(task)},
-            recipients=member_ids,
+            recipients=(),  # the team's members, as the statement reads them
         )
 
     # The task, its event, activity, watchers and the team's tick are one statement, atomic by
@@ -226,8 +232,13 @@ def task_create(
         if assignee is not None:
             task.assignee = _assignee_hold(team_id=team.pk, assignee=assignee)
         event = task_created_insert(
-            task=task, event_of=created, watcher_ids=[actor.pk, task.assignee_id, *mentioned]
+            task=task,
+            event_of=created,
+            watcher_ids=[actor.pk, task.assignee_id, *mentioned],
+            member_id=actor.pk if actor_must_be_member else None,
         )
+        if event is None:  # nothing written
+            raise ValidationError({"team": [TEAM_NOT_YOURS]})
         publish_on_commit(event)
         _notify(task=task, actor=actor, created=True, assignee_changed=True, mentioned=mentioned)
     return task
