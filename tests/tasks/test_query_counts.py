@@ -71,6 +71,26 @@ def test_create_is_two_statements_and_no_transaction_of_its_own(
     assert create.statements[1].startswith("WITH members AS (SELECT"), create
 
 
+def test_the_creates_statement_is_prepared_once_per_connection(
+    api: Api, alice: User, team: Team
+) -> None:
+    client = api(alice)
+    for title in ("one", "two", "three"):
+        response = client.post(URL, {"team": team.pk, "title": title}, format="json")
+        assert response.status_code == 201
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE NOT from_sql"
+        )
+        prepared = [(sql, runs) for sql, runs in cursor.fetchall() if "INSERT INTO" in sql]
+    # Parsed once, run three times (commonly the same plan): not parsed and planned per create.
+    assert len(prepared) == 1, prepared
+    assert prepared[0][0].startswith("WITH members AS (SELECT"), prepared
+    assert prepared[0][1] == 3, prepared
+
+
 def test_a_create_in_someone_elses_team_writes_nothing(
     api: Api, alice: User, make_user: MakeUser
 ) -> None:

@@ -22,6 +22,7 @@ from django.db import connection
 from django.utils import timezone
 
 from taskflow_core.common.inserts import insert_plan, insert_values, inserted
+from taskflow_core.common.prepared import prepared_cursor
 from taskflow_core.events.models import OutboxEvent
 from taskflow_core.tasks.models import Task, TaskActivity, TaskWatcher, TeamTaskClock
 from taskflow_core.teams.models import Membership
@@ -83,7 +84,7 @@ def task_created_insert(
         task.team_id,
         _slot(),
     ]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # parsed and planned once per connection
         cursor.execute(_created_sql(), params)
         task_id, event_id, member_ids = cursor.fetchone()
     if task_id is None:
