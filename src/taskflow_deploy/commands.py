@@ -37,12 +37,15 @@ def uvicorn_args(
 
     permessage-deflate is off: its zlib state costs ~45 KiB per socket (two thirds of an idle
     socket's memory), and event frames are small JSON that gains little from compression.
-    Client frames over WS_MAX_FRAME_BYTES are refused before they are read.
+    Client frames over WS_MAX_FRAME_BYTES are refused before they are read. The sans-I/O
+    WebSocket implementation costs a handshake a fraction of the default's (no tasks of its
+    own per connection): docs/events.md.
     """
     return [
         "taskflow_realtime.app:app",
         *("--host", host, "--port", str(port), "--no-access-log"),
         *("--proxy-headers", "--forwarded-allow-ips", forwarded_allow_ips),
+        *("--ws", "websockets-sansio"),
         *("--ws-per-message-deflate", "false"),
         *("--ws-max-size", str(WS_MAX_FRAME_BYTES)),
     ]
