@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 from taskflow_realtime import health, log_queue, log_redaction, memory, metrics, ws
 from taskflow_realtime.auth import TokenVerifier
+from taskflow_realtime.deps import SocketServices
 from taskflow_realtime.hub import Hub
 from taskflow_realtime.settings import get_settings
 from taskflow_realtime.socket_registry import SocketRegistry
@@ -62,6 +63,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         heartbeat_seconds=settings.ws_registry_heartbeat_seconds,
     )
     app.state.registry = registry
+    app.state.socket_services = SocketServices(
+        settings=settings,
+        hub=hub,
+        stream=stream,
+        verifier=app.state.verifier,
+        registry=registry,
+    )
     # The tail is taken before the port opens, so no event published after a client connects
     # can fall before the reader's starting point. Redis down now: the reader finds it later.
     try:

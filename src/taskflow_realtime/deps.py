@@ -2,10 +2,13 @@
 
 They are `async def` on purpose: FastAPI runs a plain `def` dependency in its thread pool, and
 these run on every `/ws` handshake (a thread hop each was an eighth of the process's CPU under a
-flood of refused sockets, bench/NOTES.md "P7 abuse")."""
+flood of refused sockets, bench/NOTES.md "P7 abuse"). For the same reason `/ws` takes the
+process's services as one dependency (`SocketServicesDep`): FastAPI resolving five of them was
+a tenth of a handshake's cost."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
@@ -49,9 +52,26 @@ async def get_registry(connection: HTTPConnection) -> SocketRegistry:
     return registry
 
 
+@dataclass(frozen=True, slots=True)
+class SocketServices:
+    """What a `/ws` socket uses of the process, built once at startup (app.py)."""
+
+    settings: Settings
+    hub: Hub
+    stream: EventStream
+    verifier: TokenVerifier
+    registry: SocketRegistry
+
+
+async def get_socket_services(connection: HTTPConnection) -> SocketServices:
+    services: SocketServices = connection.app.state.socket_services
+    return services
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HubDep = Annotated[Hub, Depends(get_hub)]
 StreamDep = Annotated[EventStream, Depends(get_stream)]
 VerifierDep = Annotated[TokenVerifier, Depends(get_verifier)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 RegistryDep = Annotated[SocketRegistry, Depends(get_registry)]
+SocketServicesDep = Annotated[SocketServices, Depends(get_socket_services)]

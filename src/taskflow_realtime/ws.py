@@ -21,7 +21,7 @@ from taskflow_events.frames import ReadyFrame, ResyncFrame
 from taskflow_realtime.auth import TokenVerifier
 from taskflow_realtime.client_frames import Refusal, authenticate, malformed, unauthorized
 from taskflow_realtime.connection import CLOSE_TOO_MANY_SOCKETS, CLOSE_UNAUTHORIZED, Connection
-from taskflow_realtime.deps import HubDep, RegistryDep, SettingsDep, StreamDep, VerifierDep
+from taskflow_realtime.deps import SocketServicesDep
 from taskflow_realtime.metrics import RealtimeMetrics
 from taskflow_realtime.socket_registry import Admission, SocketRegistry
 from taskflow_realtime.stream import EntryGone, EventStream
@@ -35,14 +35,9 @@ TOO_MANY_SOCKETS = "too many sockets for this user"
 
 
 @router.websocket("/ws")
-async def events_socket(
-    websocket: WebSocket,
-    settings: SettingsDep,
-    hub: HubDep,
-    stream: StreamDep,
-    verifier: VerifierDep,
-    registry: RegistryDep,
-) -> None:
+async def events_socket(websocket: WebSocket, services: SocketServicesDep) -> None:
+    settings, hub, stream = services.settings, services.hub, services.stream
+    verifier, registry = services.verifier, services.registry
     await websocket.accept()
     if settings.ws_socket_send_buffer_bytes:
         limit_send_buffer(websocket, settings.ws_socket_send_buffer_bytes)
