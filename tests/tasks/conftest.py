@@ -36,3 +36,19 @@ def make_task(team: Team, alice: User) -> Callable[..., Task]:
 def task(make_task: Callable[..., Task]) -> Task:
     """Created by Alice (the team's owner), unassigned, version 1."""
     return make_task()
+
+
+def add_form(team: Team, title: str, **changes: Any) -> dict[str, Any]:
+    """The admin's "add task" form as a browser posts it."""
+    return {
+        "team": team.pk,
+        "title": title,
+        "description": "",
+        "status": "todo",
+        "priority": "medium",
+        "due_at_0": "",
+        "due_at_1": "",
+        "assignee": "",
+        "activity-TOTAL_FORMS": 0,
+        "activity-INITIAL_FORMS": 0,
+    } | changes

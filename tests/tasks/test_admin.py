@@ -11,6 +11,7 @@ from taskflow_core.accounts.models import User
 from taskflow_core.notifications.models import Notification
 from taskflow_core.tasks.models import Task
 from taskflow_core.teams.models import Membership, Role, Team
+from tests.tasks.conftest import add_form
 
 
 @pytest.fixture
@@ -99,19 +100,7 @@ def test_adding_a_task_in_the_admin_goes_through_the_service(
     admin_client: Client, staff: User, team: Team
 ) -> None:
     response = admin_client.post(
-        "/admin/tasks/task/add/",
-        {
-            "team": team.pk,
-            "title": "From the admin",
-            "description": "",
-            "status": "todo",
-            "priority": "high",
-            "due_at_0": "",
-            "due_at_1": "",
-            "assignee": "",
-            "activity-TOTAL_FORMS": 0,
-            "activity-INITIAL_FORMS": 0,
-        },
+        "/admin/tasks/task/add/", add_form(team, "From the admin", priority="high")
     )
 
     assert response.status_code == 302

@@ -13,6 +13,7 @@ from taskflow_core.accounts.models import User
 from taskflow_core.events.models import OutboxEvent
 from taskflow_core.tasks.models import Task
 from taskflow_core.teams.models import Membership, Role, Team
+from tests.tasks.conftest import add_form
 
 pytestmark = pytest.mark.django_db
 
@@ -105,21 +106,7 @@ def test_a_body_that_is_no_object_is_400_without_naming_team(api: Api, alice: Us
 def test_staff_outside_the_team_create_in_the_admin(
     admin_client: Client, admin_user: User, theirs: Team
 ) -> None:
-    response = admin_client.post(
-        "/admin/tasks/task/add/",
-        {
-            "team": theirs.pk,
-            "title": "Set up by staff",
-            "description": "",
-            "status": "todo",
-            "priority": "medium",
-            "due_at_0": "",
-            "due_at_1": "",
-            "assignee": "",
-            "activity-TOTAL_FORMS": 0,
-            "activity-INITIAL_FORMS": 0,
-        },
-    )
+    response = admin_client.post("/admin/tasks/task/add/", add_form(theirs, "Set up by staff"))
 
     assert response.status_code == 302
     task = Task.objects.get(title="Set up by staff")
