@@ -55,19 +55,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = redis
     app.state.hub = hub
     app.state.stream = stream
-    app.state.verifier = TokenVerifier(settings.jwt_public_key)
     registry = SocketRegistry(
         redis,
         settings.event_stream,
         max_per_user=settings.ws_max_sockets_per_user,
         heartbeat_seconds=settings.ws_registry_heartbeat_seconds,
     )
-    app.state.registry = registry
     app.state.socket_services = SocketServices(
         settings=settings,
         hub=hub,
         stream=stream,
-        verifier=app.state.verifier,
+        verifier=TokenVerifier(settings.jwt_public_key),
         registry=registry,
     )
     # The tail is taken before the port opens, so no event published after a client connects

@@ -22,11 +22,6 @@ from taskflow_realtime.socket_registry import SocketRegistry
 from taskflow_realtime.stream import EventStream
 
 
-async def get_settings(connection: HTTPConnection) -> Settings:
-    settings: Settings = connection.app.state.settings
-    return settings
-
-
 async def get_hub(connection: HTTPConnection) -> Hub:
     hub: Hub = connection.app.state.hub
     return hub
@@ -37,19 +32,9 @@ async def get_stream(connection: HTTPConnection) -> EventStream:
     return stream
 
 
-async def get_verifier(connection: HTTPConnection) -> TokenVerifier:
-    verifier: TokenVerifier = connection.app.state.verifier
-    return verifier
-
-
 async def get_redis(connection: HTTPConnection) -> Redis:
     redis: Redis = connection.app.state.redis
     return redis
-
-
-async def get_registry(connection: HTTPConnection) -> SocketRegistry:
-    registry: SocketRegistry = connection.app.state.registry
-    return registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +53,7 @@ async def get_socket_services(connection: HTTPConnection) -> SocketServices:
     return services
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 HubDep = Annotated[Hub, Depends(get_hub)]
 StreamDep = Annotated[EventStream, Depends(get_stream)]
-VerifierDep = Annotated[TokenVerifier, Depends(get_verifier)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
-RegistryDep = Annotated[SocketRegistry, Depends(get_registry)]
 SocketServicesDep = Annotated[SocketServices, Depends(get_socket_services)]
