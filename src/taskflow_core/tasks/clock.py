@@ -29,10 +29,8 @@ from taskflow_core.teams.models import Membership
 
 SLOTS = 16
 _CLOCK = TeamTaskClock._meta.db_table
-_TICK = (
-    f"INSERT INTO {_CLOCK} (team_id, slot, ticks) VALUES (%s, %s, 1) "  # noqa: S608 (names)
-    f"ON CONFLICT (team_id, slot) DO UPDATE SET ticks = {_CLOCK}.ticks + 1"
-)
+_TICKED = f"ON CONFLICT (team_id, slot) DO UPDATE SET ticks = {_CLOCK}.ticks + 1"
+_TICK = f"INSERT INTO {_CLOCK} (team_id, slot, ticks) VALUES (%s, %s, 1) {_TICKED}"  # noqa: S608
 
 
 def _slot() -> int:
@@ -96,6 +94,7 @@ def task_created_insert(
     return event
 
 
+@cache
 def _recipients_index() -> int:
     return insert_plan(OutboxEvent).columns.index(connection.ops.quote_name("recipients"))
 
@@ -132,7 +131,7 @@ def _created_sql() -> str:
         " SELECT task.id, user_id, %s FROM task, unnest(%s::bigint[]) AS user_id"
         " ON CONFLICT DO NOTHING),"
         f" tick AS (INSERT INTO {_CLOCK} (team_id, slot, ticks) SELECT %s, %s, 1 FROM task"
-        f" ON CONFLICT (team_id, slot) DO UPDATE SET ticks = {_CLOCK}.ticks + 1)"
+        f" {_TICKED})"
         " SELECT task.id, event.id, members.ids"
         " FROM members LEFT JOIN task ON true LEFT JOIN event ON true"
     )
