@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -12,6 +13,9 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from starlette.datastructures import State
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from taskflow_realtime import health, log_queue, log_redaction, memory, metrics, ws
 from taskflow_realtime.auth import TokenVerifier
@@ -20,7 +24,7 @@ from taskflow_realtime.hub import Hub
 from taskflow_realtime.settings import get_settings
 from taskflow_realtime.socket_registry import SocketRegistry
 from taskflow_realtime.stream import BLOCK_MS, EventStream
-from taskflow_realtime.transport import KeepServerProtocol
+from taskflow_realtime.transport import keep_server_protocol
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +95,49 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await redis.aclose(close_connection_pool=True)
 
 
-def create_app() -> FastAPI:
+class RealtimeApp:
+    """The process's ASGI app: `/ws` goes straight to its handler, everything else (the
+    lifespan, `/health`, `/metrics`) through FastAPI.
+
+    Every socket, a refused one too, starts with a handshake, and a client can open them as
+    fast as it likes. Through FastAPI's stack (its middleware, router and dependency layers) a
+    handshake cost a third more than the handler's own work (bench/NOTES.md, "P7"); `/ws` has
+    one route, no body and no dependency that layer would add anything to.
+    """
+
+    def __init__(self, api: FastAPI) -> None:
+        self.api = api
+
+    @property
+    def state(self) -> State:
+        return self.api.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == ws.PATH:
+            keep_server_protocol(scope, send)  # so a stuck close can abort the transport
+            socket = WebSocket(scope, receive, send)
+            await ws.events_socket(socket, self.api.state.socket_services)
+        else:
+            await self.api(scope, receive, send)
+
+
+def apply_log_level() -> None:
+    """`LOG_LEVEL`, when set, is this process's log level as it is the core's. At `INFO` uvicorn
+    writes three lines for every socket (a quarter of what a refused handshake costs the
+    process); at `WARNING` it writes none (docs/operations.md, "Logs")."""
+    level = os.environ.get("LOG_LEVEL", "").strip().upper()
+    if level:
+        for name in log_redaction.UVICORN_LOGGERS:
+            logging.getLogger(name).setLevel(level)
+
+
+def create_app() -> RealtimeApp:
+    apply_log_level()
     log_redaction.install()  # before the first handshake is logged
-    app = FastAPI(title="TaskFlow Pro realtime", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.include_router(health.router)
-    app.include_router(metrics.router)
-    app.add_middleware(KeepServerProtocol)  # so a stuck close can abort the transport
-    app.include_router(ws.router)
-    return app
+    api = FastAPI(title="TaskFlow Pro realtime", lifespan=lifespan, docs_url=None, redoc_url=None)
+    api.include_router(health.router)
+    api.include_router(metrics.router)
+    return RealtimeApp(api)
 
 
 app = create_app()

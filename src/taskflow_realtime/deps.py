@@ -1,10 +1,9 @@
-"""FastAPI dependencies as `Annotated` aliases; the objects live on `app.state` (see app.py).
+"""What the routes use of the process, built once at startup (app.py): FastAPI dependencies
+as `Annotated` aliases for the HTTP routes, and `SocketServices` for `/ws`, which FastAPI does
+not route (app.py `RealtimeApp`).
 
-They are `async def` on purpose: FastAPI runs a plain `def` dependency in its thread pool, and
-these run on every `/ws` handshake (a thread hop each was an eighth of the process's CPU under a
-flood of refused sockets, bench/NOTES.md "P7 abuse"). For the same reason `/ws` takes the
-process's services as one dependency (`SocketServicesDep`): FastAPI resolving five of them was
-a tenth of a handshake's cost."""
+The dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in its
+thread pool, a thread hop per request."""
 
 from __future__ import annotations
 
@@ -39,7 +38,7 @@ async def get_redis(connection: HTTPConnection) -> Redis:
 
 @dataclass(frozen=True, slots=True)
 class SocketServices:
-    """What a `/ws` socket uses of the process, built once at startup (app.py)."""
+    """What a `/ws` socket uses of the process."""
 
     settings: Settings
     hub: Hub
@@ -48,12 +47,6 @@ class SocketServices:
     registry: SocketRegistry
 
 
-async def get_socket_services(connection: HTTPConnection) -> SocketServices:
-    services: SocketServices = connection.app.state.socket_services
-    return services
-
-
 HubDep = Annotated[Hub, Depends(get_hub)]
 StreamDep = Annotated[EventStream, Depends(get_stream)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
-SocketServicesDep = Annotated[SocketServices, Depends(get_socket_services)]

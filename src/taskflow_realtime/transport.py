@@ -2,10 +2,10 @@
 
 A close frame is queued behind whatever the peer has not read; a peer that stopped reading
 (a zero receive window) never gets it, and the connection would stay ESTABLISHED with its
-buffers for as long as the peer stays. ASGI hands the application no transport, so this
-middleware (outermost, where `send` is still the server's own bound method) keeps the server's
-protocol object in the scope; `abort_transport` then resets the connection, which frees its
-buffers at once (docs/reliability.md, "A slow socket").
+buffers for as long as the peer stays. ASGI hands the application no transport, so the app's
+outermost layer (app.py, where `send` is still the server's own bound method) keeps the
+server's protocol object in the scope (`keep_server_protocol`); `abort_transport` then resets
+the connection, which frees its buffers at once (docs/reliability.md, "A slow socket").
 """
 
 from __future__ import annotations
@@ -14,20 +14,16 @@ import socket
 import struct
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope, Send
 from starlette.websockets import WebSocket
 
 SCOPE_KEY = "taskflow.server_protocol"
 
 
-class KeepServerProtocol:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[SCOPE_KEY] = getattr(send, "__self__", None)  # uvicorn's protocol instance
-        await self.app(scope, receive, send)
+def keep_server_protocol(scope: Scope, send: Send) -> None:
+    """Keep in `scope` the server's protocol object behind `send` (uvicorn's, as the server
+    gave it: no middleware has wrapped it yet)."""
+    scope[SCOPE_KEY] = getattr(send, "__self__", None)
 
 
 def _transport(websocket: WebSocket) -> Any:

@@ -12,16 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from fastapi import APIRouter, WebSocket
 from redis.exceptions import RedisError
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from taskflow_events.codec import encode_frame
 from taskflow_events.frames import ReadyFrame, ResyncFrame
 from taskflow_realtime.auth import TokenVerifier
 from taskflow_realtime.client_frames import Refusal, authenticate, malformed, unauthorized
 from taskflow_realtime.connection import CLOSE_TOO_MANY_SOCKETS, CLOSE_UNAUTHORIZED, Connection
-from taskflow_realtime.deps import SocketServicesDep
+from taskflow_realtime.deps import SocketServices
 from taskflow_realtime.metrics import RealtimeMetrics
 from taskflow_realtime.socket_registry import Admission, SocketRegistry
 from taskflow_realtime.stream import EntryGone, EventStream
@@ -29,13 +28,12 @@ from taskflow_realtime.stream_ids import StreamId, parse_stream_id
 from taskflow_realtime.transport import limit_send_buffer
 
 logger = logging.getLogger(__name__)
-router = APIRouter()
+PATH = "/ws"
 
 TOO_MANY_SOCKETS = "too many sockets for this user"
 
 
-@router.websocket("/ws")
-async def events_socket(websocket: WebSocket, services: SocketServicesDep) -> None:
+async def events_socket(websocket: WebSocket, services: SocketServices) -> None:
     settings, hub, stream = services.settings, services.hub, services.stream
     verifier, registry = services.verifier, services.registry
     await websocket.accept()

@@ -26,11 +26,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def realtime_at_info(django_db_blocker: DjangoDbBlocker) -> Iterator[ServerProcess]:
-    """One realtime process at uvicorn's default log level (info), as `make run` runs it."""
+    """One realtime process at the default log level (info), as `make run` runs it."""
     port = free_port()
-    with ServerProcess(
-        realtime_command(port), env=realtime_env(django_db_blocker), port=port, startup_timeout=60
-    ) as process:
+    env = realtime_env(django_db_blocker) | {"LOG_LEVEL": "INFO"}
+    with ServerProcess(realtime_command(port), env=env, port=port, startup_timeout=60) as process:
         wait_until_ok(f"http://127.0.0.1:{port}/health")
         yield process
 

@@ -14,12 +14,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI
-
 from taskflow_events.codec import decode_server_frame, encode_event
 from taskflow_events.events import TaskDeleted, TaskDeletedData
 from taskflow_events.payloads import DeletedTaskPayload
-from taskflow_realtime.app import create_app
+from taskflow_realtime.app import RealtimeApp, create_app
 from taskflow_realtime.hub import Hub
 
 Message = dict[str, Any]
@@ -27,10 +25,10 @@ TIMEOUT = 30.0  # generous: the machine is shared
 
 
 @asynccontextmanager
-async def running_app() -> AsyncIterator[FastAPI]:
+async def running_app() -> AsyncIterator[RealtimeApp]:
     """The app with its lifespan entered (settings come from the environment)."""
     app = create_app()
-    async with app.router.lifespan_context(app):
+    async with app.api.router.lifespan_context(app.api):
         yield app
         # The lifespan cancels the stream reader, which sits in a blocking XREAD. In these tests
         # (redis-py 8.1, asyncio's loop and uvloop) that cancellation was now and then lost: the
@@ -38,7 +36,7 @@ async def running_app() -> AsyncIterator[FastAPI]:
         await app.state.redis.connection_pool.disconnect()
 
 
-def hub_of(app: FastAPI) -> Hub:
+def hub_of(app: RealtimeApp) -> Hub:
     hub: Hub = app.state.hub
     return hub
 
@@ -60,7 +58,7 @@ async def until(condition: Callable[[], bool]) -> None:
 
 
 class AsgiSocket:
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: RealtimeApp) -> None:
         self._app = app
         self._to_app: asyncio.Queue[Message] = asyncio.Queue()
         self._from_app: asyncio.Queue[Message] = asyncio.Queue()

@@ -57,11 +57,13 @@ def realtime_env(**extra: str) -> dict[str, str]:
 def start_realtime(event_stream: str) -> Iterator[Callable[..., Realtime]]:
     started: list[ServerProcess] = []
 
-    def start(**extra_env: str) -> Realtime:
+    def start(uvicorn_log_level: str | None = "warning", **extra_env: str) -> Realtime:
         port = free_port()
         env = realtime_env(TASKFLOW_EVENT_STREAM=event_stream, **extra_env)
         args = realtime_command(port)
-        process = ServerProcess([*args, "--log-level", "warning"], env=env, port=port)
+        if uvicorn_log_level is not None:
+            args = [*args, "--log-level", uvicorn_log_level]
+        process = ServerProcess(args, env=env, port=port)
         started.append(process.start())
         return Realtime(process=process, port=port)
 
