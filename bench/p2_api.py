@@ -7,8 +7,12 @@ validation, the activity row and the outbox (no assignee, so no notification or 
 the conditional list sends each client's current `If-None-Match` for the 50-task page and gets
 304s. Baselines in the same run, on the same gunicorn command and settings:
 `bench/baseline_django`, plain Django views (no DRF, no JWT) writing the same task row and
-returning the same first page (same rows, fields and JSON shape). The phases alternate within
-each repeat: plain create, create, then for each page size plain list and list, then the 304s.
+returning the same first page (same rows, fields and JSON shape). Each measured phase of the
+product is bracketed by its baseline: half the baseline's time just before it and half just
+after, counted as one phase (`_bracketed`), so a drift in the machine's speed across the pair
+(these machines are shared: plain Django's creates/s moved from 498 to 937 between phases of
+one run) weighs on both sides alike instead of on whichever ran in the slower half. Within
+each repeat: the creates, then for each page size the list, then the 304s.
 """
 
 from __future__ import annotations
@@ -57,6 +61,16 @@ def _seed(ctx: Context) -> dict[str, Any]:
         "users": [user.pk for user in users],
         "tokens": [access_token(user) for user in users],
     }
+
+
+def _bracketed(before: LoadResult, after: LoadResult) -> LoadResult:
+    """Two halves of one phase as one: their responses, over their summed measured time."""
+    return LoadResult(
+        responses=before.responses + after.responses,
+        errors=before.errors + after.errors,
+        started_at=0.0,
+        finished_at=before.elapsed + after.elapsed,
+    )
 
 
 def _summary(load: LoadResult, expected: int) -> dict[str, Any]:
@@ -116,16 +130,26 @@ async def _measure(ctx: Context, seed: dict[str, Any], api: int, plain: int) -> 
     async def closed_loop(port: int, make: Any, seconds: float) -> LoadResult:
         return await load_closed_loop(HOST, port, make, clients, seconds, warmup)
 
+    async def side_by_side(
+        plain_make: Any, make: Any, seconds: float
+    ) -> tuple[LoadResult, LoadResult]:
+        """The baseline's half phase, the product's phase, the baseline's other half."""
+        before = await closed_loop(plain, plain_make, seconds / 2)
+        subject = await closed_loop(api, make, seconds)
+        after = await closed_loop(plain, plain_make, seconds / 2)
+        return _bracketed(before, after), subject
+
     for repeat in range(mode.repeats):
         seconds = mode.p2_seconds
+        baseline, subject = await side_by_side(plain_create, create, seconds)
         measured: dict[str, Any] = {
-            "baseline": _summary(await closed_loop(plain, plain_create, seconds), 201),
-            "subject": _summary(await closed_loop(api, create, seconds), 201),
+            "baseline": _summary(baseline, 201),
+            "subject": _summary(subject, 201),
         }
         for size in PAGE_SIZES:
-            plain_load = await closed_loop(plain, plain_listing(size), seconds)
-            measured[f"plain_list_{size}"] = _summary(plain_load, 200)
-            measured[f"list_{size}"] = _summary(await closed_loop(api, listing(size), seconds), 200)
+            baseline, subject = await side_by_side(plain_listing(size), listing(size), seconds)
+            measured[f"plain_list_{size}"] = _summary(baseline, 200)
+            measured[f"list_{size}"] = _summary(subject, 200)
         tags = await _etags(api, list_path(50), auth)
         conditional = [{**auth[slot], "If-None-Match": tags[slot]} for slot in range(clients)]
 
