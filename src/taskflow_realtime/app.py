@@ -123,8 +123,8 @@ class RealtimeApp:
 
 def apply_log_level() -> None:
     """`LOG_LEVEL`, when set, is this process's log level as it is the core's. At `INFO` uvicorn
-    writes three lines for every socket (a quarter of what a refused handshake costs the
-    process); at `WARNING` it writes none (docs/operations.md, "Logs")."""
+    writes lines for every socket (a quarter of what a refused handshake costs the process); at
+    `WARNING` it does not even make them (docs/operations.md, "Gateway limits and logs")."""
     level = os.environ.get("LOG_LEVEL", "").strip().upper()
     if level:
         for name in log_redaction.UVICORN_LOGGERS:
