@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.signals import request_started
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -97,3 +99,34 @@ def test_the_verified_tokens_are_bounded_and_keyed_by_the_exact_token() -> None:
     assert verified.get(b"raw-1") is tokens[1]
     assert verified.get(b"raw-2") is tokens[2]
     assert verified.get(b"raw-2 ") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_user_read_is_the_connection_s_health_check(
+    make_user: Callable[..., User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = make_user("alice")
+    user_by_id(alice.pk)  # the connection is open, as one kept from an earlier request
+    checks: list[bool] = []
+
+    def is_usable() -> bool:
+        checks.append(True)
+        return True
+
+    monkeypatch.setattr(connection, "is_usable", is_usable)
+    request_started.send(sender=None)  # Django's handler marks the connection for a check
+    assert user_by_id(alice.pk) == alice
+    assert checks == []  # no `SELECT 1` before the read: the read was the check
+
+    # A connection that died between requests fails the read, which is sent again on a new one.
+    request_started.send(sender=None)
+    dead = connection.connection.info.backend_pid
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [dead])
+    finally:
+        other.close()
+    assert user_by_id(alice.pk) == alice
+    assert connection.connection.info.backend_pid != dead
+    assert checks == []
