@@ -55,7 +55,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     stream = EventStream(redis, settings.event_stream, replay_page_size=settings.replay_page_size)
     # Revocation closes the user's sockets with older tokens (docs/events.md "Control entries").
     stream.control_handlers["revoke"] = hub.on_revoke
-    app.state.settings = settings
     app.state.redis = redis
     app.state.hub = hub
     app.state.stream = stream

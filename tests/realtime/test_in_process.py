@@ -55,7 +55,7 @@ def token(user_id: int, lifetime: timedelta | None = None, **claims: Any) -> str
 async def publish(app: Any, recipients: str, task_id: int) -> str:
     """Append an entry as the core's publisher does: the encoded event and its recipients in
     the stream, and its id in each recipient's index (docs/events.md "Layout")."""
-    stream = app.state.settings.event_stream
+    stream = app.state.socket_services.settings.event_stream
     entry_id: str = await app.state.redis.xadd(
         stream, {"e": encoded_event(task_id), "r": recipients}
     )
@@ -221,7 +221,7 @@ def test_an_id_that_cannot_be_caught_up_from_gets_resync_then_live_events(
             await publish(app, "3", 1)
             await witness.events(2)  # the reader is past both: they are not live any more
             await app.state.redis.xtrim(
-                app.state.settings.event_stream, maxlen=1, approximate=False
+                app.state.socket_services.settings.event_stream, maxlen=1, approximate=False
             )
             socket = await AsgiSocket(app).open()
             await socket.auth(token(3), last_event_id=last_event_id)
