@@ -53,7 +53,7 @@ def cost() -> Iterator[Cost]:
         yield Cost(captured)
 
 
-def test_create_is_two_statements_and_no_transaction_of_its_own(
+def test_create_is_one_statement_and_no_transaction_of_its_own(
     api: Api, alice: User, team: Team
 ) -> None:
     client = api(alice)
@@ -63,12 +63,12 @@ def test_create_is_two_statements_and_no_transaction_of_its_own(
         response = client.post(URL, {"team": team.pk, "title": "Ship it"}, format="json")
 
     assert response.status_code == 201
-    # The user, then one statement that reads the team's members (is the team alice's, who
-    # hears of the task) and writes the task, its event, activity, watchers and the team's
-    # clock: atomic by itself, so no BEGIN and no COMMIT.
-    assert len(create.statements) == 2, create
+    # One statement that reads the creator (may the token's user act?) and the team's members
+    # (is the team alice's, who hears of the task) and writes the task, its event, activity,
+    # watchers and the team's clock: atomic by itself, so no BEGIN and no COMMIT.
+    assert len(create.statements) == 1, create
     assert create.sql == create.statements, create
-    assert create.statements[1].startswith("WITH members AS (SELECT"), create
+    assert create.statements[0].startswith("WITH members AS (SELECT"), create
 
 
 def test_the_creates_statement_is_prepared_once_per_connection(
@@ -103,7 +103,7 @@ def test_a_create_in_someone_elses_team_writes_nothing(
 
     assert response.status_code == 400
     assert response.json() == {"team": ["You are not a member of a team with this id."]}
-    assert len(create.statements) == 2, create  # the user, the statement that wrote nothing
+    assert len(create.statements) == 1, create  # the statement, which wrote nothing
     assert not Task.objects.filter(team=theirs).exists()
     assert not OutboxEvent.objects.filter(team_id=theirs.pk).exists()
     assert not TeamTaskClock.objects.filter(team=theirs).exists()

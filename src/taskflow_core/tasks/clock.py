@@ -10,7 +10,10 @@ one connection's writes never wait for each other anyway.
 the first watchers and the tick — as one statement (data-modifying CTEs), so a create costs
 one round trip for them instead of five, and no transaction of its own when nothing else is
 written. The same statement reads the team's members: they are the event's recipients, and
-the check that the creator is one of them (bench/NOTES.md, "P2").
+the check that the creator is one of them (bench/NOTES.md, "P2"). It also reads the creator:
+their username is the event's actor, and, for a creator known only by their access token
+(`accounts.authentication.TokenBearer`), the check that they may act (the row exists, is
+active, and the token is not revoked), made in the same snapshot as the write.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from functools import cache
 from django.db import connection
 from django.utils import timezone
 
+from taskflow_core.accounts.models import User
 from taskflow_core.common.inserts import insert_plan, insert_values, inserted
 from taskflow_core.common.prepared import prepared_cursor
 from taskflow_core.events.models import OutboxEvent
@@ -50,13 +54,18 @@ def task_created_insert(
     event_of: Callable[[Task], OutboxEvent],
     watcher_ids: Iterable[int | None],
     member_id: int | None,
+    token_issued_at: int | None = None,
 ) -> OutboxEvent | None:
     """Write a new task and what its creation needs, as one statement: the task, its
     `task.created` outbox row (`event_of(task)`, built once the task's timestamps are set; the
     statement fills in its `data["task"]["id"]` and its recipients, the team's members), the
     `created` activity entry, the first watchers (creator, assignee, mentioned members) and
     the team's tick. Returns the event, or None, having written nothing, when `member_id` is
-    not a member of the team (None: no such check); both rows get their `pk`.
+    not a member of the team (None: no such check); both rows get their `pk`, the event its
+    actor (the creator's id and username, read here).
+
+    `token_issued_at`: the creator is known by an access token issued then, not checked yet.
+    Nothing is written, and `CreatorMayNotAct` is raised, unless they may act.
 
     One statement is one round trip, and atomic by itself: a create with nothing else to
     write (no assignee to hold, no one to notify) needs no transaction of its own, so neither
@@ -66,11 +75,15 @@ def task_created_insert(
     event_values = insert_values(event)
     if task_values is None or event_values is None:
         raise TypeError("a database-side default on Task or OutboxEvent: write them with save()")
-    del event_values[_recipients_index()]  # the statement's: the team's members
+    for index in sorted(_statement_columns(), reverse=True):
+        del event_values[index]  # the statement's: the team's members, the creator
     now = timezone.now()
     watchers = sorted({user_id for user_id in watcher_ids if user_id})
     params = [
         task.team_id,
+        task.created_by_id,
+        token_issued_at,
+        token_issued_at,
         *task_values,
         member_id,
         member_id,
@@ -84,19 +97,37 @@ def task_created_insert(
     ]
     with prepared_cursor() as cursor:  # parsed and planned once per connection
         cursor.execute(_created_sql(), params)
-        task_id, event_id, member_ids = cursor.fetchone()
+        task_id, event_id, member_ids, username = cursor.fetchone()
+    if username is None:
+        raise CreatorMayNotAct(task.created_by_id)
     if task_id is None:
         return None
     inserted(task, task_id)
     inserted(event, event_id)
     event.data["task"]["id"] = task_id
     event.recipients = member_ids
+    event.actor = {"id": task.created_by_id, "username": username}
     return event
+
+
+class CreatorMayNotAct(Exception):
+    """The statement found that a creator known by their token may not act (gone, inactive, or
+    the token revoked): nothing was written. Ask the authentication why (a 401)."""
 
 
 @cache
 def _recipients_index() -> int:
     return insert_plan(OutboxEvent).columns.index(connection.ops.quote_name("recipients"))
+
+
+@cache
+def _actor_index() -> int:
+    return insert_plan(OutboxEvent).columns.index(connection.ops.quote_name("actor"))
+
+
+def _statement_columns() -> tuple[int, int]:
+    """The event's columns the statement fills itself."""
+    return _recipients_index(), _actor_index()
 
 
 @cache
@@ -112,19 +143,29 @@ def _created_sql() -> str:
         f"jsonb_set({event_placeholders[data]}, '{{task,id}}', to_jsonb(task.id))"
     )
     event_placeholders[_recipients_index()] = "members.ids"
+    event_placeholders[_actor_index()] = (
+        "jsonb_build_object('id', creator.id, 'username', creator.username)"
+    )
     activity, watcher = TaskActivity._meta.db_table, TaskWatcher._meta.db_table
+    user = User._meta
     membership = Membership._meta
     team_column = membership.get_field("team").column
     user_column = membership.get_field("user").column
     return (
         f"WITH members AS (SELECT coalesce(array_agg({user_column} ORDER BY {user_column}),"  # noqa: S608
         f" '{{}}') AS ids FROM {membership.db_table} WHERE {team_column} = %s),"
+        # The creator, if they may act: with a token's issue time (unix seconds), only while
+        # active and not revoked (`accounts.authentication.acting_user`, in SQL).
+        f" creator AS (SELECT id, username FROM {user.db_table} WHERE id = %s"
+        " AND (%s::bigint IS NULL OR (is_active AND (tokens_valid_after IS NULL"
+        " OR tokens_valid_after <= to_timestamp(%s::bigint))))),"
         f" task AS (INSERT INTO {task_plan.table} ({', '.join(task_plan.columns)})"
-        f" SELECT {', '.join(task_plan.placeholders)} FROM members"
+        f" SELECT {', '.join(task_plan.placeholders)} FROM members, creator"
         " WHERE %s::bigint IS NULL OR %s::bigint = ANY(members.ids)"
         f" RETURNING {task_plan.pk}),"
         f" event AS (INSERT INTO {event_plan.table} ({', '.join(event_plan.columns)})"
-        f" SELECT {', '.join(event_placeholders)} FROM task, members RETURNING {event_plan.pk}),"
+        f" SELECT {', '.join(event_placeholders)} FROM task, members, creator"
+        f" RETURNING {event_plan.pk}),"
         f" activity AS (INSERT INTO {activity} (task_id, actor_id, verb, changes, created_at)"
         " SELECT task.id, %s, 'created', '{}'::jsonb, %s FROM task),"
         f" watchers AS (INSERT INTO {watcher} (task_id, user_id, created_at)"
@@ -132,6 +173,6 @@ def _created_sql() -> str:
         " ON CONFLICT DO NOTHING),"
         f" tick AS (INSERT INTO {_CLOCK} (team_id, slot, ticks) SELECT %s, %s, 1 FROM task"
         f" {_TICKED})"
-        " SELECT task.id, event.id, members.ids"
-        " FROM members LEFT JOIN task ON true LEFT JOIN event ON true"
+        " SELECT task.id, event.id, members.ids, creator.username"
+        " FROM members LEFT JOIN creator ON true LEFT JOIN task ON true LEFT JOIN event ON true"
     )

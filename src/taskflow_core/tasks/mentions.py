@@ -29,6 +29,11 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
+def has_mentions(text: str) -> bool:
+    """Whether `text` mentions anyone (a member or not: the names are not looked up)."""
+    return MENTION.search(text) is not None
+
+
 def mentioned_member_ids(*, team_id: int, text: str) -> list[int]:
     """Ids of the team's members mentioned in `text`, in order of first mention. `@bob.`
     means `bob.` if the team has such a member, else `bob`."""

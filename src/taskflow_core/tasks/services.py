@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 from rest_framework import serializers
 
+from taskflow_core.accounts.authentication import TokenBearer
 from taskflow_core.accounts.models import User
 from taskflow_core.common.exceptions import PreconditionFailed
 from taskflow_core.events.models import OutboxEvent
@@ -26,7 +27,7 @@ from taskflow_core.events.services import (
 from taskflow_core.notifications.models import NotificationType
 from taskflow_core.notifications.services import notification_create, notification_emails_cancel
 from taskflow_core.tasks.clock import task_created_insert, team_task_clock_tick
-from taskflow_core.tasks.mentions import mentioned_member_ids
+from taskflow_core.tasks.mentions import has_mentions, mentioned_member_ids
 from taskflow_core.tasks.models import (
     PRIORITY_RANK,
     Priority,
@@ -181,7 +182,7 @@ def _notify(
 def task_create(
     *,
     team: Team,
-    actor: User,
+    actor: User | TokenBearer,
     title: str,
     description: str = "",
     status: str = Status.TODO,
@@ -192,7 +193,14 @@ def task_create(
 ) -> Task:
     """A `team` the actor is not a member of is a `ValidationError` on `team`, told exactly like
     a team that does not exist; `actor_must_be_member=False` lifts that (the admin's staff).
-    The members are read by the statement that writes the task (`task_created_insert`)."""
+    The members are read by the statement that writes the task (`task_created_insert`).
+
+    An `actor` known only by their access token (`TokenBearer`) is checked by that statement
+    too (`CreatorMayNotAct` if they may not act, nothing written); only a task with nothing
+    else to write (no assignee, no mentions) can be created so."""
+    bearer = actor if isinstance(actor, TokenBearer) else None
+    if bearer is not None and (assignee is not None or has_mentions(description)):
+        raise TypeError("an assignee or a mention needs the actor's row: pass the checked User")
     if assignee is not None:
         # The actor's membership first: the assignee's check must not tell a non-member who is
         # in the team.
@@ -210,7 +218,7 @@ def task_create(
         priority_rank=PRIORITY_RANK[Priority(priority)],
         due_at=due_at,
         assignee=assignee,
-        created_by=actor,
+        created_by_id=actor.pk,
         completed_at=timezone.now() if status == Status.DONE else None,
     )
     task.full_clean(exclude=["team", "created_by", "assignee"])
@@ -220,7 +228,7 @@ def task_create(
         return outbox_event(
             name="task.created",
             team_id=team.pk,
-            actor=actor,
+            actor=None,  # the creator as the statement reads them
             data={"task": task_event_payload(task)},
             recipients=(),  # the team's members, as the statement reads them
         )
@@ -236,11 +244,15 @@ def task_create(
             event_of=created,
             watcher_ids=[actor.pk, task.assignee_id, *mentioned],
             member_id=actor.pk if actor_must_be_member else None,
+            token_issued_at=None if bearer is None else bearer.issued_at,
         )
         if event is None:  # nothing written
             raise ValidationError({"team": [TEAM_NOT_YOURS]})
         publish_on_commit(event)
-        _notify(task=task, actor=actor, created=True, assignee_changed=True, mentioned=mentioned)
+        if isinstance(actor, User):  # a bearer's task has nobody to notify (see above)
+            _notify(
+                task=task, actor=actor, created=True, assignee_changed=True, mentioned=mentioned
+            )
     return task
 
 
