@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,6 +168,87 @@ async def closed_loop(
         for connection in connections:
             connection.close()
     return LoadResult(responses, errors, measure_from, stop_at)
+
+
+async def alternating_closed_loops(
+    host: str,
+    sides: Sequence[tuple[int, MakeRequest]],
+    clients: int,
+    duration: float,
+    turn: float = 0.5,
+    warmup: float = 1.0,
+) -> list[LoadResult]:
+    """A closed loop of `clients` connections on each of `sides` (port, requests), in turns of
+    `turn` seconds, side after side, until each side has had `duration` seconds: servers
+    compared side by side on a shared machine see the same spells of it (a slow second lands
+    on both), instead of whichever ran in the slower of two consecutive phases.
+
+    Each side is first warmed up for `warmup` seconds (nothing counted). Every turn opens its
+    own connections: gunicorn's workers race to accept them, and one worker often takes all
+    16 (half the throughput of an even split on two cores, measured), so a side that kept one
+    set of connections for its whole phase would be measured on one random split.
+
+    A turn starts with every client idle and ends once each has its last answer: the request
+    in flight at the turn's end is counted, and each client's time runs until that answer, so
+    a side's throughput is the sum over its clients of answers / time spent waiting for them
+    (a turn cut at a fixed instant would drop up to one request per client per turn, more of
+    the slower side's share). Returns one result per side, its `elapsed` being the time that
+    throughput implies for all its answers."""
+    connections = [[HttpConnection(host, port) for _ in range(clients)] for port, _ in sides]
+    counters = [0] * len(sides)
+    answered = [[0] * clients for _ in sides]
+    waited = [[0.0] * clients for _ in sides]
+    responses: list[list[Response]] = [[] for _ in sides]
+    errors: list[list[str]] = [[] for _ in sides]
+
+    async def run(side: int, seconds: float, counted: bool) -> None:
+        make = sides[side][1]
+        begin = time.monotonic()
+        stop_at = begin + seconds
+
+        async def client(slot: int, connection: HttpConnection) -> None:
+            last = begin
+            done = 0
+            while time.monotonic() < stop_at:
+                counters[side] += 1
+                try:
+                    response = await connection.request(make(counters[side]))
+                except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+                    errors[side].append(f"{type(error).__name__}: {error}")
+                    await asyncio.sleep(0.01)
+                    continue
+                last = response.received_at
+                done += 1
+                if counted:
+                    responses[side].append(response)
+            if counted:
+                answered[side][slot] += done
+                waited[side][slot] += last - begin
+
+        await asyncio.gather(
+            *(client(slot, connection) for slot, connection in enumerate(connections[side]))
+        )
+        for connection in connections[side]:
+            connection.close()  # the next turn's connections are spread over the workers anew
+
+    try:
+        for side in range(len(sides)):
+            await run(side, warmup, counted=False)
+        turns = max(1, round(duration / turn))
+        for _ in range(turns):
+            for side in range(len(sides)):
+                await run(side, duration / turns, counted=True)
+    finally:
+        for side_connections in connections:
+            for connection in side_connections:
+                connection.close()
+    results = []
+    for side in range(len(sides)):
+        rate = sum(n / t for n, t in zip(answered[side], waited[side], strict=True) if t > 0)
+        count = len(responses[side])
+        elapsed = count / rate if rate else float("inf")
+        results.append(LoadResult(responses[side], errors[side], 0.0, elapsed))
+    return results
 
 
 async def open_loop(

@@ -7,12 +7,13 @@ validation, the activity row and the outbox (no assignee, so no notification or 
 the conditional list sends each client's current `If-None-Match` for the 50-task page and gets
 304s. Baselines in the same run, on the same gunicorn command and settings:
 `bench/baseline_django`, plain Django views (no DRF, no JWT) writing the same task row and
-returning the same first page (same rows, fields and JSON shape). Each measured phase of the
-product is bracketed by its baseline: half the baseline's time just before it and half just
-after, counted as one phase (`_bracketed`), so a drift in the machine's speed across the pair
-(these machines are shared: plain Django's creates/s moved from 498 to 937 between phases of
-one run) weighs on both sides alike instead of on whichever ran in the slower half. Within
-each repeat: the creates, then for each page size the list, then the 304s.
+returning the same first page (same rows, fields and JSON shape). The product and its
+baseline take turns of half a second (`alternating_closed_loops`) until each has had the
+phase's time, so the machine's spells weigh on both alike: these machines are shared, and
+plain Django's creates/s moved from 498 to 937 between consecutive phases of one run (a
+baseline run just before or around the product's phase still left whichever ran in the
+slower spell behind). Within each repeat: the creates; the list of 50, its baseline and the
+304s, in turns (the 304 is compared with that full page); the list of 200 and its baseline.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ import uvloop
 from bench import services
 from bench.context import HOST, Context
 from bench.database import access_token, close_django_connections, make_team, make_users
-from bench.httpclient import HttpConnection, LoadResult, Request
-from bench.httpclient import closed_loop as load_closed_loop
+from bench.httpclient import HttpConnection, LoadResult, Request, alternating_closed_loops
 from bench.report import row
 from bench.stats import latency_summary, over_repeats, ratio, spread
 
@@ -35,6 +35,7 @@ TARGET_P99_RATIO = 2.0  # p99 at most twice plain Django's
 TARGET_304_RATIO = 2.0  # the 304 at least twice as fast as the full 50-task page
 LIST_TASKS = 500
 PAGE_SIZES = (50, 200)
+TURN_SECONDS = 0.5  # each side's turn in a side-by-side phase
 
 
 def _seed(ctx: Context) -> dict[str, Any]:
@@ -61,16 +62,6 @@ def _seed(ctx: Context) -> dict[str, Any]:
         "users": [user.pk for user in users],
         "tokens": [access_token(user) for user in users],
     }
-
-
-def _bracketed(before: LoadResult, after: LoadResult) -> LoadResult:
-    """Two halves of one phase as one: their responses, over their summed measured time."""
-    return LoadResult(
-        responses=before.responses + after.responses,
-        errors=before.errors + after.errors,
-        started_at=0.0,
-        finished_at=before.elapsed + after.elapsed,
-    )
 
 
 def _summary(load: LoadResult, expected: int) -> dict[str, Any]:
@@ -127,36 +118,35 @@ async def _measure(ctx: Context, seed: dict[str, Any], api: int, plain: int) -> 
     repeats = []
     warmup = min(1.0, mode.p2_seconds)
 
-    async def closed_loop(port: int, make: Any, seconds: float) -> LoadResult:
-        return await load_closed_loop(HOST, port, make, clients, seconds, warmup)
-
-    async def side_by_side(
-        plain_make: Any, make: Any, seconds: float
-    ) -> tuple[LoadResult, LoadResult]:
-        """The baseline's half phase, the product's phase, the baseline's other half."""
-        before = await closed_loop(plain, plain_make, seconds / 2)
-        subject = await closed_loop(api, make, seconds)
-        after = await closed_loop(plain, plain_make, seconds / 2)
-        return _bracketed(before, after), subject
+    async def in_turns(*sides: tuple[int, Any], seconds: float) -> list[LoadResult]:
+        """The sides (port, requests) in turns, `seconds` each."""
+        return await alternating_closed_loops(HOST, sides, clients, seconds, TURN_SECONDS, warmup)
 
     for repeat in range(mode.repeats):
         seconds = mode.p2_seconds
-        baseline, subject = await side_by_side(plain_create, create, seconds)
+        baseline, subject = await in_turns((plain, plain_create), (api, create), seconds=seconds)
         measured: dict[str, Any] = {
             "baseline": _summary(baseline, 201),
             "subject": _summary(subject, 201),
         }
-        for size in PAGE_SIZES:
-            baseline, subject = await side_by_side(plain_listing(size), listing(size), seconds)
-            measured[f"plain_list_{size}"] = _summary(baseline, 200)
-            measured[f"list_{size}"] = _summary(subject, 200)
+        # The 304 takes its turns with the full page it is compared with.
         tags = await _etags(api, list_path(50), auth)
         conditional = [{**auth[slot], "If-None-Match": tags[slot]} for slot in range(clients)]
 
         def unchanged(index: int, headers: list[dict[str, str]] = conditional) -> Request:
             return Request("GET", list_path(50), None, headers[index % clients])
 
-        measured["list_304"] = _summary(await closed_loop(api, unchanged, seconds), 304)
+        baseline, subject, not_modified = await in_turns(
+            (plain, plain_listing(50)), (api, listing(50)), (api, unchanged), seconds=seconds
+        )
+        measured["plain_list_50"] = _summary(baseline, 200)
+        measured["list_50"] = _summary(subject, 200)
+        measured["list_304"] = _summary(not_modified, 304)
+        baseline, subject = await in_turns(
+            (plain, plain_listing(200)), (api, listing(200)), seconds=seconds
+        )
+        measured["plain_list_200"] = _summary(baseline, 200)
+        measured["list_200"] = _summary(subject, 200)
         ctx.log(
             f"P2 repeat {repeat + 1}: "
             + "; ".join(
